@@ -1,0 +1,60 @@
+// The headless CLI: one table of commands, each with its own help line. Later issues add the
+// relay, coordinator, broadcast, watch and demo commands to the same table.
+import { readFileSync } from 'node:fs';
+
+interface Command {
+  readonly summary: string;
+  readonly run: (args: string[]) => Promise<number> | number;
+}
+
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return manifest.version;
+}
+
+const commands: Record<string, Command> = {
+  version: {
+    summary: 'Print the version of MoQ Studio',
+    run: () => {
+      console.log(`moq-studio ${packageVersion()}`);
+      return 0;
+    },
+  },
+  help: {
+    summary: 'Show this help',
+    run: () => {
+      console.log(usage());
+      return 0;
+    },
+  },
+};
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  return [
+    'MoQ Studio — end-to-end encrypted live broadcasting over Media over QUIC',
+    '',
+    'Usage: moq-studio <command> [options]',
+    '',
+    'Commands:',
+    ...Object.entries(commands).map(([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`),
+    '',
+    'Options:',
+    '  -h, --help     Show this help',
+    '  -v, --version  Print the version',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '-h' || first === '--help') return commands.help!.run(rest);
+  if (first === '-v' || first === '--version') return commands.version!.run(rest);
+  const command = commands[first];
+  if (!command) {
+    console.error(`moq-studio: unknown command "${first}"\n\n${usage()}`);
+    return 2;
+  }
+  return command.run(rest);
+}

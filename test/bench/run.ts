@@ -1,0 +1,18 @@
+// `npm run bench`: runs every benchmark and prints Markdown tables with ratios against baselines
+// measured in the same run. Copy the output into BENCHMARKS.md when recording results.
+import os from 'node:os';
+import { runSFrameBench } from './sframe.bench.js';
+
+const suites: Record<string, () => Promise<string>> = { sframe: runSFrameBench };
+
+const only = process.argv.slice(2);
+const selected = only.length > 0 ? only : Object.keys(suites);
+for (const name of selected) {
+  if (!suites[name]) {
+    console.error(`unknown benchmark "${name}"; available: ${Object.keys(suites).join(', ')}`);
+    process.exit(2);
+  }
+}
+
+console.log(`Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}\n`);
+for (const name of selected) console.log(`${await suites[name]!()}\n`);
