@@ -7,7 +7,10 @@ import tseslint from 'typescript-eslint';
 import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
 
-const nodeBuiltins = { group: ['node:*'], message: 'Code shared with the renderer must not use Node built-ins.' };
+const nodeBuiltins = {
+  group: ['node:*'],
+  message: 'Code shared with the renderer must not use Node built-ins.',
+};
 const electronOnlyInApp = { name: 'electron', message: "Only main/app/ may import 'electron'." };
 
 export default tseslint.config(
