@@ -28,7 +28,7 @@ function suite(
   nka: number,
   nk: number,
   nt: number,
-) {
+): CipherSuite {
   return Object.freeze({ id, name, mode, hash, nh: hash === 'SHA-256' ? 32 : 64, nka, nk, nn: 12, nt });
 }
 
