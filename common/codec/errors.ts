@@ -4,7 +4,7 @@
 export type DecodeErrorCode = 'truncated' | 'overflow' | 'invalid';
 
 export class DecodeError extends Error {
-  override readonly name = 'DecodeError';
+  override readonly name: string = 'DecodeError';
   constructor(
     readonly code: DecodeErrorCode,
     message: string,

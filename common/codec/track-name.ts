@@ -10,6 +10,8 @@ export const MAX_FULL_TRACK_NAME_LENGTH = 4096;
 
 export type TrackNamespace = readonly Uint8Array[];
 
+const EMPTY = new Uint8Array(0);
+
 export interface FullTrackName {
   readonly namespace: TrackNamespace;
   readonly name: Uint8Array;
@@ -36,6 +38,7 @@ export function validateFullTrackName(
 }
 
 export function writeTrackNamespace(writer: ByteWriter, namespace: TrackNamespace): void {
+  validateFullTrackName({ namespace, name: EMPTY });
   writer.varint(namespace.length);
   for (const field of namespace) writer.lengthPrefixed(field);
 }
@@ -46,10 +49,16 @@ export function readTrackNamespace(reader: ByteReader): Uint8Array[] {
     throw new DecodeError('invalid', `track namespace has ${count} fields; at most ${MAX_NAMESPACE_FIELDS}`);
   }
   const fields: Uint8Array[] = [];
+  let total = 0;
   for (let i = 0; i < count; i++) {
     const field = reader.lengthPrefixed(MAX_FULL_TRACK_NAME_LENGTH);
     if (field.length === 0) throw new DecodeError('invalid', 'track namespace fields must not be empty');
-    fields.push(field);
+    total += field.length;
+    if (total > MAX_FULL_TRACK_NAME_LENGTH) {
+      throw new DecodeError('invalid', `track namespace exceeds ${MAX_FULL_TRACK_NAME_LENGTH} bytes`);
+    }
+    // Copies, so decoded names never alias (and pin) a parser's receive buffer.
+    fields.push(field.slice());
   }
   return fields;
 }
@@ -62,7 +71,7 @@ export function writeFullTrackName(writer: ByteWriter, track: FullTrackName): vo
 
 export function readFullTrackName(reader: ByteReader): FullTrackName {
   const namespace = readTrackNamespace(reader);
-  const name = reader.lengthPrefixed(MAX_FULL_TRACK_NAME_LENGTH);
+  const name = reader.lengthPrefixed(MAX_FULL_TRACK_NAME_LENGTH).slice();
   const track = { namespace, name };
   validateFullTrackName(track, (msg) => {
     throw new DecodeError('invalid', msg);
