@@ -1,6 +1,7 @@
-// The headless CLI: one table of commands, each with its own help line. Later issues add the
-// relay, coordinator, broadcast, watch and demo commands to the same table.
+// The headless CLI: one table of commands, each with its own help line and module under cli/.
 import { readFileSync } from 'node:fs';
+import { relayCommand } from './cli/relay-command.js';
+import { relayTokenCommand } from './cli/relay-token-command.js';
 
 interface Command {
   readonly summary: string;
@@ -15,6 +16,8 @@ function packageVersion(): string {
 }
 
 const commands: Record<string, Command> = {
+  relay: { summary: 'Run a MoQT draft-18 relay over QUIC (moq-studio relay --help)', run: relayCommand },
+  'relay-token': { summary: 'Mint an authorization token for a relay', run: relayTokenCommand },
   version: {
     summary: 'Print the version of MoQ Studio',
     run: () => {
@@ -56,5 +59,11 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`moq-studio: unknown command "${first}"\n\n${usage()}`);
     return 2;
   }
-  return command.run(rest);
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    // Bad flags or unusable files: one clear line, not a stack trace.
+    console.error(`moq-studio ${first}: ${(error as Error).message}`);
+    return 1;
+  }
 }
