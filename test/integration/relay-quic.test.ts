@@ -1,6 +1,6 @@
 // The relay end to end over real QUIC on loopback: MoQT sessions from connectMoqt, a publisher
 // announcing a namespace, several subscribers, namespace discovery, and token-based admission.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fullTrackName } from '../../common/codec/track-name.js';
 import { RequestErrorCode } from '../../main/moqt/codec/error-codes.js';
 import { connectMoqt } from '../../main/moqt/connect.js';
@@ -158,5 +158,67 @@ describe('relay over QUIC', () => {
     const received = collect(subscription, 2);
     await publishGroups(await writer, 1, 2, 100);
     expect((await received).length).toBe(2);
+  });
+
+  it('serves FETCH of cached groups to a late subscriber', async () => {
+    const server = await relay();
+    const { writer, handler } = publisherHandler();
+    const publisher = await connect(server, { handler });
+    await publisher.publishNamespace(namespace);
+    const live = await (await connect(server)).subscribe(video);
+    const received = collect(live, 2 * 3);
+    await publishGroups(await writer, 2, 3, 500);
+    await received;
+
+    const late = await connect(server);
+    const fetched = await late.fetch(video, {
+      start: { group: 0n, object: 0n },
+      end: { group: 1n, object: 3n },
+    });
+    const objects = await collect(fetched, 6);
+    expect(objects.map((o) => `${o.groupId}/${o.objectId}`)).toEqual([
+      '0/0',
+      '0/1',
+      '0/2',
+      '1/0',
+      '1/1',
+      '1/2',
+    ]);
+    expect(objects.every((o) => o.payload.length === 500)).toBe(true);
+  });
+
+  it('keeps other subscribers flowing when one disconnects mid-group', async () => {
+    const server = await relay();
+    const { writer, handler } = publisherHandler();
+    const publisher = await connect(server, { handler });
+    await publisher.publishNamespace(namespace);
+    const staying = await (await connect(server)).subscribe(video);
+    const leaving = await connect(server);
+    const leavingSubscription = await leaving.subscribe(video);
+    const stayingObjects = collect(staying, 2 * 4);
+
+    const track = await writer;
+    const group0 = await track.openSubgroup({ groupId: 0n });
+    for (let object = 0n; object < 2n; object++) await group0.write(object, new Uint8Array(1000));
+    await collect(leavingSubscription, 1);
+    leaving.close();
+    await leaving.closed;
+    await vi.waitFor(() => expect(server.relay.stats.downstreamSubscriptions).toBe(1));
+    for (let object = 2n; object < 4n; object++) await group0.write(object, new Uint8Array(1000));
+    await group0.close({ endOfGroup: true });
+    const group1 = await track.openSubgroup({ groupId: 1n });
+    for (let object = 0n; object < 4n; object++) await group1.write(object, new Uint8Array(1000));
+    await group1.close({ endOfGroup: true });
+
+    expect((await stayingObjects).map((o) => `${o.groupId}/${o.objectId}`)).toEqual([
+      '0/0',
+      '0/1',
+      '0/2',
+      '0/3',
+      '1/0',
+      '1/1',
+      '1/2',
+      '1/3',
+    ]);
   });
 });
