@@ -62,23 +62,44 @@ export function planFetch(cache: TrackCache | undefined, start: Location, end: L
   };
 }
 
-/** Sends a planned FETCH response; failures mean the subscriber went away and are swallowed. */
-export async function serveFetch(
+/**
+ * Accepts a FETCH and streams `objects` as its answer. Returns false when the subscriber went
+ * away mid-answer (counted as a drop), so the caller can cancel its source.
+ */
+async function streamFetchAnswer(
   request: IncomingFetch,
-  plan: Extract<FetchPlan, { ok: true }>,
+  answer: { endOfTrack: boolean; endLocation: Location },
+  objects: Iterable<MoqtObject> | AsyncIterable<MoqtObject>,
   counters: RelayCounters,
-): Promise<void> {
+  countIn: boolean,
+): Promise<boolean> {
   try {
-    const writer = await request.accept({ endOfTrack: plan.endOfTrack, endLocation: plan.endLocation });
-    for (const object of plan.objects) {
+    const writer = await request.accept(answer);
+    for await (const object of objects) {
+      if (countIn) {
+        counters.objectsIn++;
+        counters.bytesIn += object.payload.byteLength;
+      }
       await writer.write(object);
       counters.objectsOut++;
       counters.bytesOut += object.payload.byteLength;
     }
     await writer.close();
+    return true;
   } catch {
     counters.drops++;
+    return false;
   }
+}
+
+/** Sends a planned FETCH response from the cache. */
+export async function serveFetch(
+  request: IncomingFetch,
+  plan: Extract<FetchPlan, { ok: true }>,
+  counters: RelayCounters,
+): Promise<void> {
+  const answer = { endOfTrack: plan.endOfTrack, endLocation: plan.endLocation };
+  await streamFetchAnswer(request, answer, plan.objects, counters, false);
 }
 
 /**
@@ -102,18 +123,7 @@ export async function forwardFetch(
     }
     return;
   }
-  try {
-    const writer = await request.accept({ endOfTrack: result.endOfTrack, endLocation: result.endLocation });
-    for await (const object of result) {
-      counters.objectsIn++;
-      counters.bytesIn += object.payload.byteLength;
-      await writer.write(object);
-      counters.objectsOut++;
-      counters.bytesOut += object.payload.byteLength;
-    }
-    await writer.close();
-  } catch {
-    counters.drops++;
-    result.cancel();
-  }
+  const answer = { endOfTrack: result.endOfTrack, endLocation: result.endLocation };
+  const completed = await streamFetchAnswer(request, answer, result, counters, true);
+  if (!completed) result.cancel();
 }
