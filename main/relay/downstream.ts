@@ -220,6 +220,9 @@ export class Downstream {
         groupId: object.groupId,
         subgroupId: object.subgroupId,
         publisherPriority: object.publisherPriority,
+        // Object IDs increase within a subgroup, so a stream starting at object 0 starts with the
+        // first object ever published in it (FIRST_OBJECT); otherwise we cannot tell.
+        firstObject: object.objectId === 0n,
       });
     } catch {
       this.counters.drops++;

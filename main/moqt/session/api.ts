@@ -232,11 +232,16 @@ export interface RequestHandler {
 /** Publishes objects for one accepted subscription. */
 export interface TrackWriter {
   readonly trackAlias: bigint;
-  /** Opens a subgroup stream (SUBGROUP_HEADER) for one group. */
+  /**
+   * Opens a subgroup stream (SUBGROUP_HEADER) for one group. `firstObject` (default true) sets
+   * FIRST_OBJECT: the stream starts with the first object ever published in the subgroup, which
+   * an Original Publisher opening a new subgroup MUST claim; a relay passes false unless it knows.
+   */
   openSubgroup(options: {
     groupId: bigint;
     subgroupId?: bigint;
     publisherPriority?: number;
+    firstObject?: boolean;
   }): Promise<SubgroupWriter>;
   /** Ends the subscription with PUBLISH_DONE. */
   finish(statusCode: bigint, reason?: string): void;

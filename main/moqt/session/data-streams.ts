@@ -142,9 +142,11 @@ async function readSubgroupStream(reader: Reader, prefix: Uint8Array, host: Data
   let subscription: SubscriptionImpl | undefined;
   let groupId = 0n;
   let priority = 128;
+  let endOfGroup = false;
+  let last: { subgroupId: bigint; objectId: bigint; status: number } | undefined;
   const cancel = (): void => stopReader(reader, StreamResetCode.CANCELLED);
   try {
-    await pump(reader, prefix, parser, host, async (event) => {
+    const outcome = await pump(reader, prefix, parser, host, async (event) => {
       if (event.event === 'subgroupHeader') {
         subscription = await host.resolveAlias(event.header.trackAlias);
         if (subscription === undefined || !subscription.streamOpened(cancel)) {
@@ -154,12 +156,29 @@ async function readSubgroupStream(reader: Reader, prefix: Uint8Array, host: Data
         }
         groupId = event.header.groupId;
         priority = event.header.publisherPriority ?? subscription.defaultPublisherPriority;
+        endOfGroup = event.header.endOfGroup;
         return true;
       }
       if (event.event !== 'subgroupObject') return violation('unexpected event on a subgroup stream');
+      last = { subgroupId: event.subgroupId, objectId: event.object.objectId, status: event.object.status };
       subscription!.deliver(toObject(groupId, event.subgroupId, priority, event.object));
       return !subscription!.isEnded;
     });
+    // END_OF_GROUP header bit + FIN: no object of this group follows the last one received
+    // (§Subgroup Header). Say so the way an END_OF_GROUP status object would, so consumers (the
+    // relay, which must FIN its own streams for the group) learn it from either form.
+    if (outcome === 'fin' && endOfGroup && last !== undefined && last.status === ObjectStatus.NORMAL) {
+      if (subscription !== undefined && !subscription.isEnded) {
+        subscription.deliver(
+          toObject(groupId, last.subgroupId, priority, {
+            objectId: last.objectId + 1n,
+            status: ObjectStatus.END_OF_GROUP,
+            properties: [],
+            payload: new Uint8Array(0),
+          }),
+        );
+      }
+    }
   } catch (error) {
     // A reset from the publisher only ends this subgroup; decode errors go up and close the session.
     if (isDecodeFailure(error)) throw error;

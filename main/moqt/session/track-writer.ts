@@ -43,6 +43,7 @@ export class TrackWriterImpl implements TrackWriter {
     groupId: bigint;
     subgroupId?: bigint;
     publisherPriority?: number;
+    firstObject?: boolean;
   }): Promise<SubgroupWriter> {
     if (this.finished) throw new Error('openSubgroup after finish()');
     const header: SubgroupHeader = {
@@ -56,8 +57,8 @@ export class TrackWriterImpl implements TrackWriter {
       // Every object may carry properties (e.g. the SecureObjects key ID), so always allow them.
       hasProperties: true,
       endOfGroup: false,
-      // We cannot know that a relay starts at the subgroup's first object, so never claim it.
-      firstObject: false,
+      // An Original Publisher MUST claim it for a new subgroup; a relay says when it may.
+      firstObject: options.firstObject ?? true,
     };
     const headerBytes = new ByteWriter(32);
     writeSubgroupHeader(headerBytes, header); // validates priority / IDs before opening a stream

@@ -228,6 +228,68 @@ describe('subscribe', () => {
     closeAll(pair);
   });
 
+  it('marks subgroups as starting at their first object (draft-18 FIRST_OBJECT)', async () => {
+    const pair = await publisherPair();
+    const headers: boolean[] = [];
+    // Capture the SUBGROUP_HEADER the writer sends by reading the raw stream on the client side.
+    const originalCreate = pair.serverTransport.createUnidirectionalStream.bind(pair.serverTransport);
+    pair.serverTransport.createUnidirectionalStream = async () => {
+      const writable = await originalCreate();
+      const writer = writable.getWriter();
+      return new WritableStream<Uint8Array>({
+        async write(chunk) {
+          if (headers.length === 0 || chunk.length > 0) {
+            try {
+              headers.push(Draft18.decodeSubgroupHeader(chunk).firstObject);
+            } catch {
+              // Not a subgroup header (objects follow in later chunks).
+            }
+          }
+          await writer.write(chunk);
+        },
+        close: () => writer.close(),
+        abort: (reason) => writer.abort(reason),
+      });
+    };
+    const subscription = await pair.client.subscribe(TRACK);
+    const writer = await pair.nextWriter();
+    const received = collect(subscription, 1);
+    const subgroup = await writer.openSubgroup({ groupId: 1n });
+    await subgroup.write(0n, bytes('x'));
+    await received;
+    expect(headers[0]).toBe(true);
+    closeAll(pair);
+  });
+
+  it('reports the end of a group signalled by the END_OF_GROUP header bit and FIN', async () => {
+    let writer: TrackWriter | undefined;
+    const pair = await connect(
+      {},
+      { handler: { onSubscribe: (request) => void (writer = request.accept()) } },
+    );
+    const subscription = await pair.client.subscribe(TRACK);
+    while (writer === undefined) await sleep(1);
+    const stream = Draft18.encodeSubgroupStream(
+      {
+        kind: 'subgroup',
+        trackAlias: writer.trackAlias,
+        groupId: 3n,
+        subgroupIdMode: 'zero',
+        hasProperties: false,
+        endOfGroup: true,
+        firstObject: true,
+      },
+      [
+        { objectId: 0n, properties: [], status: 0, payload: bytes('a') },
+        { objectId: 1n, properties: [], status: 0, payload: bytes('b') },
+      ],
+    );
+    await sendUni(pair.serverTransport, stream);
+    const objects = await collect(subscription, 3);
+    expect(objects.map(summary)).toEqual(['3/0:normal:a', '3/1:normal:b', '3/2:end-of-group:']);
+    closeAll(pair);
+  });
+
   it('ends the subscription when the publisher goes away', async () => {
     const pair = await publisherPair();
     const subscription = await pair.client.subscribe(TRACK);
