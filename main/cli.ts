@@ -1,5 +1,6 @@
 // The headless CLI: one table of commands, each with its own help line and module under cli/.
 import { readFileSync } from 'node:fs';
+import { coordinatorCommand } from './cli/coordinator-command.js';
 import { relayCommand } from './cli/relay-command.js';
 import { relayTokenCommand } from './cli/relay-token-command.js';
 
@@ -18,6 +19,10 @@ function packageVersion(): string {
 const commands: Record<string, Command> = {
   relay: { summary: 'Run a MoQT draft-18 relay over QUIC (moq-studio relay --help)', run: relayCommand },
   'relay-token': { summary: 'Mint an authorization token for a relay', run: relayTokenCommand },
+  coordinator: {
+    summary: 'Run the Coordination Service over HTTPS (moq-studio coordinator --help)',
+    run: coordinatorCommand,
+  },
   version: {
     summary: 'Print the version of MoQ Studio',
     run: () => {
