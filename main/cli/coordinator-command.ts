@@ -2,14 +2,15 @@
 // seed 000/003 lock/increment API) over HTTPS, forwarding accepted messages to a MoQT relay.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { startCoordinator } from '../coordination/index.js';
+import { describeStoreLocation, startCoordinator } from '../coordination/index.js';
 import { defaultDataDir } from '../data-dir.js';
 import { loadOrCreateCertificate } from '../quic/index.js';
 import { loadOrCreateSecret } from './secret-file.js';
 
 export const coordinatorUsage = `Usage: moq-studio coordinator [--db FILE] [--relay moqt://HOST:PORT/?fp=HEX] [--host 127.0.0.1] [--port 8443] [--data-dir DIR]
 
-  --db        SQLite database file (default: coordinator.sqlite in the data folder)
+  --db        SQLite database file (default: coordinator.sqlite in the data folder), or a
+              postgres://USER:PASSWORD@HOST:PORT/DATABASE URL shared by several coordinators
   --relay     relay to publish the Request/Commit/Welcome tracks on (without it, messages are
               queued durably and published once a relay is configured)
   --host      address to listen on (default 127.0.0.1)
@@ -37,9 +38,6 @@ export async function coordinatorCommand(argv: string[]): Promise<number> {
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`--port: ${values.port} is not a TCP port`);
   const db = values.db ?? path.join(values['data-dir'] ?? defaultDataDir(), 'coordinator.sqlite');
-  if (/^postgres(ql)?:\/\//.test(db)) {
-    throw new Error('--db: the PostgreSQL backend is not part of this build yet; give a SQLite file path');
-  }
   const dataDir = path.join(values['data-dir'] ?? defaultDataDir(), 'coordinator');
   const certificate = await loadOrCreateCertificate(dataDir);
   const coordinator = await startCoordinator({
@@ -52,7 +50,7 @@ export async function coordinatorCommand(argv: string[]): Promise<number> {
   });
   console.log(`MoQ Studio coordinator listening on ${coordinator.service.url}`);
   console.log(`certificate sha-256: ${certificate.fingerprint}`);
-  console.log(`database: ${db}`);
+  console.log(`database: ${describeStoreLocation(db)}`);
   console.log(values.relay ? `forwarding to: ${values.relay}` : 'no relay configured: messages are queued');
 
   await new Promise<void>((resolve) => {

@@ -1,9 +1,15 @@
 // `npm run bench`: runs every benchmark and prints Markdown tables with ratios against baselines
 // measured in the same run. Copy the output into BENCHMARKS.md when recording results.
 import os from 'node:os';
+import { runCoordinationBench } from './coordination.bench.js';
+import { runRelayBench } from './relay.bench.js';
 import { runSFrameBench } from './sframe.bench.js';
 
-const suites: Record<string, () => Promise<string>> = { sframe: runSFrameBench };
+const suites: Record<string, () => Promise<string>> = {
+  sframe: runSFrameBench,
+  relay: runRelayBench,
+  coordination: runCoordinationBench,
+};
 
 const only = process.argv.slice(2);
 const selected = only.length > 0 ? only : Object.keys(suites);
