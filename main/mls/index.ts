@@ -28,6 +28,8 @@ import type {
   Welcome,
 } from 'ts-mls';
 
+import { clientStateDecoder, clientStateEncoder, encode as tlsEncode } from 'ts-mls';
+
 export type { CiphersuiteImpl, ClientState, KeyPackage, MlsFramedMessage, MlsMessage, Welcome };
 
 export const DEFAULT_CIPHERSUITE: CiphersuiteName = 'MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519';
@@ -203,4 +205,23 @@ export function exportSecret(
 /** Registers an external PSK (RFC 9420 §8.4) under its psk_id. */
 export function addExternalPsk(env: MlsEnv, pskId: Uint8Array, psk: Uint8Array): void {
   env.externalPsks[bytesToBase64(pskId)] = psk;
+}
+
+/**
+ * Serialization format version of serializeGroupState(); stored next to the BLOB (main/store) so a
+ * future ts-mls whose encoding changes can be detected instead of mis-decoded.
+ */
+export const GROUP_STATE_FORMAT_VERSION = 1;
+
+/** ts-mls's own TLS encoding of the full ClientState (includes private keys: seal it before storing). */
+export function serializeGroupState(state: ClientState): Uint8Array {
+  return tlsEncode(clientStateEncoder, state);
+}
+
+/** Inverse of serializeGroupState; throws on malformed or trailing bytes. */
+export function deserializeGroupState(bytes: Uint8Array): ClientState {
+  const decoded = clientStateDecoder(bytes, 0);
+  if (decoded === undefined) throw new Error('malformed MLS group state');
+  if (decoded[1] !== bytes.length) throw new Error('trailing bytes after MLS group state');
+  return decoded[0];
 }

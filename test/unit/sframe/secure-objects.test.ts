@@ -84,22 +84,25 @@ describe.each(allBackends)('SecureObjectsContext — $name backend', (backend) =
     const sent = await publisher.protect(fields(3n, 4n), new Uint8Array(100).fill(9));
     const tampered = sent.payload.slice();
     tampered[50]! ^= 1;
+    // Thunks, not promises: each attempt starts only when awaited, so none rejects unobserved.
     const attempts = [
-      subscriber.unprotect(fields(3n, 5n), sent.immutableProperties, sent.payload),
-      subscriber.unprotect(fields(4n, 4n), sent.immutableProperties, sent.payload),
-      subscriber.unprotect(fields(3n, 4n, 1), sent.immutableProperties, sent.payload),
-      subscriber.unprotect(fields(3n, 4n), sent.immutableProperties, tampered),
-      subscriber.unprotect(
-        fields(3n, 4n),
-        encodeKeyValuePairs([
-          { type: KEY_ID_PROPERTY, value: 7n },
-          { type: 0x3n, value: new Uint8Array([1]) },
-        ]),
-        sent.payload,
-      ),
+      () => subscriber.unprotect(fields(3n, 5n), sent.immutableProperties, sent.payload),
+      () => subscriber.unprotect(fields(4n, 4n), sent.immutableProperties, sent.payload),
+      () => subscriber.unprotect(fields(3n, 4n, 1), sent.immutableProperties, sent.payload),
+      () => subscriber.unprotect(fields(3n, 4n), sent.immutableProperties, tampered),
+      () =>
+        subscriber.unprotect(
+          fields(3n, 4n),
+          encodeKeyValuePairs([
+            { type: KEY_ID_PROPERTY, value: 7n },
+            { type: 0x3n, value: new Uint8Array([1]) },
+          ]),
+          sent.payload,
+        ),
     ];
-    for (const attempt of attempts)
-      await expect(attempt).rejects.toMatchObject({ code: 'authentication-failed' });
+    for (const attempt of attempts) {
+      await expect(attempt()).rejects.toMatchObject({ code: 'authentication-failed' });
+    }
     const audioSubscriber = new SecureObjectsContext({ backend, track: audio });
     await audioSubscriber.installEpoch(7n, testExporter('group', 7n));
     await expect(
