@@ -10,7 +10,7 @@ export * from './mls-wire.js';
 export * from './store.js';
 export * from './tokens.js';
 export * from './tracks.js';
-export { SqliteCoordinationStore, applyMigrations } from './sqlite-store.js';
+export { SqliteCoordinationStore } from './sqlite-store.js';
 export {
   PostgresCoordinationStore,
   applyPostgresMigrations,

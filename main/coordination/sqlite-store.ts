@@ -1,7 +1,8 @@
 // CoordinationStore on embedded SQLite (better-sqlite3): WAL so readers never block the writer,
 // BEGIN IMMEDIATE transactions so every compare-and-set is serialized by the database itself.
 import { randomBytes } from 'node:crypto';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openDatabase } from '../store/database.js';
 import type {
   AcceptCommitResult,
   CoordinationStore,
@@ -77,32 +78,15 @@ export interface SqliteStoreOptions {
   readonly busyTimeoutMs?: number;
 }
 
-export function applyMigrations(db: Database.Database): number {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
-  const migrate = db.transaction(() => {
-    const row = db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: bigint | null };
-    const current = row.v === null ? 0 : Number(row.v);
-    for (let version = current + 1; version <= MIGRATIONS.length; version++) {
-      db.exec(MIGRATIONS[version - 1]!);
-      db.prepare('INSERT INTO schema_version (version) VALUES (?)').run(version);
-    }
-    return MIGRATIONS.length;
-  });
-  return migrate.immediate();
-}
-
 export class SqliteCoordinationStore implements CoordinationStore {
   readonly db: Database.Database;
   private closed = false;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
-    this.db = new Database(path);
+    // The shared opener: WAL, synchronous=FULL (an acknowledged commit must survive power loss, or
+    // the service could hand out the same epoch twice), numbered migrations in one transaction.
+    this.db = openDatabase(path, MIGRATIONS, options);
     this.db.defaultSafeIntegers(true);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`busy_timeout = ${Math.floor(options.busyTimeoutMs ?? 5000)}`);
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('synchronous = NORMAL');
-    applyMigrations(this.db);
   }
 
   async createGroupIfAbsent(groupId: string, now = Date.now()): Promise<'created' | 'exists'> {
