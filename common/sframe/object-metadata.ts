@@ -1,5 +1,5 @@
 // The SFrame metadata for a MoQ object (seed 002 §"SFrame": the object's track namespace, track
-// name, group ID and object ID). Seed 002 leaves the serialization TODO; ours is
+// name, group ID and object ID). Seed 002 leaves the serialization open; ours is
 //
 //   metadata = Serialized Full Track Name || Group ID (u64, big-endian) || Object ID (u64, big-endian)
 //

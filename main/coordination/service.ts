@@ -1,5 +1,5 @@
 // The Coordination Service over HTTP(S): seed 002's request/commit API, seeds 000/003's Epoch
-// Counter lock/increment API, and the access control the seeds leave as TODO (per-group tokens).
+// Counter lock/increment API, and the access control the seeds leave open (per-group tokens).
 import {
   createServer as createHttpServer,
   type IncomingMessage,

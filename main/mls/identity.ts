@@ -1,6 +1,7 @@
 // Long-term member identity: an Ed25519 key pair plus a display name, carried in the MLS credential together
 // with a signature binding the (per-device, per-key-package) MLS leaf signature key to the identity key, so a
 // member cannot present someone else's identity key. Also the per-member fingerprint shown for manual checks.
+import { concatBytes as concat } from '../../common/codec/bytes.js';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 
@@ -229,14 +230,4 @@ class Reader {
 
 function u16(n: number): Uint8Array {
   return Uint8Array.of(n >> 8, n & 0xff);
-}
-
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }

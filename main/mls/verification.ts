@@ -3,7 +3,8 @@
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { ClientState } from './index.js';
-import { IDENTITY_KEY_LENGTH, IdentityError, concat } from './identity.js';
+import { concatBytes as concat } from '../../common/codec/bytes.js';
+import { IDENTITY_KEY_LENGTH, IdentityError } from './identity.js';
 import { epochAuthenticatorOf, groupMemberIdentities } from './identity-credential.js';
 
 export const VERIFICATION_CODE_LABEL = 'moq-studio verification code v1';

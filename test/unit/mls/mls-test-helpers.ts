@@ -1,23 +1,16 @@
 // Test helpers for the MLS tests: RFC 9420 wire encodings and key-schedule steps rebuilt on top of the
 // ciphersuite's KDF, so tests can check what an attacker (e.g. a removed member) could derive.
+import { concatBytes as concat } from '../../../common/codec/bytes.js';
 import type { CiphersuiteImpl, ClientState } from '../../../main/mls/index.js';
 
 const te = new TextEncoder();
+
+export { concat };
 
 export function varint(n: number): Uint8Array {
   if (n < 64) return Uint8Array.of(n);
   if (n < 16384) return Uint8Array.of(0x40 | (n >> 8), n & 0xff);
   return Uint8Array.of(0x80 | (n >>> 24), (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff);
-}
-
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 /** opaque<V> */
