@@ -1,15 +1,11 @@
 // The relay end to end over real QUIC on loopback: MoQT sessions from connectMoqt, a publisher
 // announcing a namespace, several subscribers, namespace discovery, and token-based admission.
+import { collect } from '../support/moqt-objects.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fullTrackName } from '../../common/codec/track-name.js';
 import { RequestErrorCode } from '../../main/moqt/codec/error-codes.js';
 import { connectMoqt } from '../../main/moqt/connect.js';
-import type {
-  IncomingSubscribe,
-  MoqtObject,
-  MoqtSession,
-  TrackWriter,
-} from '../../main/moqt/session/index.js';
+import type { IncomingSubscribe, MoqtSession, TrackWriter } from '../../main/moqt/session/index.js';
 import { certificateFingerprint, generateSelfSignedCertificate } from '../../main/quic/index.js';
 import { createTokenAuthorizer, mintRelayToken } from '../../main/relay/auth.js';
 import { startRelayServer, type RelayServer, type RelayServerOptions } from '../../main/relay/server.js';
@@ -57,16 +53,6 @@ async function publishGroups(writer: TrackWriter, groups: number, objectsPerGrou
     }
     await subgroup.close({ endOfGroup: true });
   }
-}
-
-async function collect(objects: AsyncIterable<MoqtObject>, count: number): Promise<MoqtObject[]> {
-  const received: MoqtObject[] = [];
-  for await (const object of objects) {
-    if (object.status !== 'normal') continue;
-    received.push(object);
-    if (received.length === count) break;
-  }
-  return received;
 }
 
 describe('relay over QUIC', () => {

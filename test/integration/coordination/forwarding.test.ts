@@ -1,13 +1,13 @@
 // The coordinator publishing through our relay over real QUIC: accepted commits reach a subscriber
 // on the CommitTrack (MoQ group = epoch, object 0, in order, gap-free), and a relay that was down
 // gets everything once it comes up — live objects plus a FETCH answered from the outbox.
+import { collect } from '../../support/moqt-objects.js';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startCoordinator, type Coordinator } from '../../../main/coordination/index.js';
 import { groupTrack } from '../../../main/coordination/tracks.js';
 import { connectMoqt } from '../../../main/moqt/connect.js';
-import type { MoqtObject } from '../../../main/moqt/session/index.js';
 import { certificateFingerprint, generateSelfSignedCertificate } from '../../../main/quic/index.js';
 import { startRelayServer, type RelayServer } from '../../../main/relay/server.js';
 import {
@@ -64,16 +64,6 @@ async function subscriber(port: number) {
   const session = await connectMoqt(`moqt://127.0.0.1:${port}/?fp=${fingerprint}`);
   cleanups.push(async () => session.close());
   return session;
-}
-
-async function collect(objects: AsyncIterable<MoqtObject>, count: number): Promise<MoqtObject[]> {
-  const received: MoqtObject[] = [];
-  for await (const object of objects) {
-    if (object.status !== 'normal') continue;
-    received.push(object);
-    if (received.length === count) break;
-  }
-  return received;
 }
 
 async function commit(base: string, owner: string, epoch: bigint) {

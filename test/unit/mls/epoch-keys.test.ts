@@ -1,5 +1,6 @@
 // EpochKeyScheduler with real MLS groups (main/mls facade) and real SFrame / secure-objects contexts:
 // install-at-once, switch-on-acks-or-timeout, removed members, superseded epochs. Time is a fake clock.
+import { makeGroup } from './mls-test-helpers.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fullTrackName } from '../../../common/codec/track-name.js';
 import { nobleBackend, SecureObjectsContext, SFrameMlsContext } from '../../../common/sframe/index.js';
@@ -11,15 +12,8 @@ import {
   type SchedulerTimers,
   type SwitchReason,
 } from '../../../main/mls/epoch-keys.js';
-import {
-  commitChanges,
-  createKeyPackage,
-  createMlsEnv,
-  createMlsGroup,
-  processCommit,
-  processWelcome,
-} from '../../../main/mls/index.js';
-import type { ClientState, MemberKeyPackage, MlsEnv, MlsFramedMessage } from '../../../main/mls/index.js';
+import { commitChanges, createMlsEnv, processCommit } from '../../../main/mls/index.js';
+import type { ClientState, MlsEnv, MlsFramedMessage } from '../../../main/mls/index.js';
 
 const te = new TextEncoder();
 
@@ -58,22 +52,6 @@ beforeAll(async () => {
   env = await createMlsEnv();
 });
 
-/** Creator at leaf 0 adds the others in one commit; returns all states (epoch 1) in leaf order. */
-async function makeGroup(n: number): Promise<ClientState[]> {
-  const kps: MemberKeyPackage[] = [];
-  for (let i = 0; i < n; i++) kps.push(await createKeyPackage(env, te.encode(`member-${i}`)));
-  const creator = await createMlsGroup(env, te.encode('group'), kps[0]!);
-  const others = kps.slice(1);
-  const out = await commitChanges(
-    env,
-    creator,
-    others.map((k) => ({ kind: 'add' as const, keyPackage: k.publicPackage })),
-  );
-  const states = [out.newState];
-  for (const k of others) states.push(await processWelcome(env, out.welcome!, k, out.newState.ratchetTree));
-  return states;
-}
-
 interface Member {
   state: ClientState;
   readonly leaf: number;
@@ -105,7 +83,7 @@ function makeMember(
 
 /** A 3-member group on SFrame contexts, all installed and sending in epoch 1. */
 async function sframeGroup(clock: FakeClock): Promise<SFrameMember[]> {
-  const states = await makeGroup(3);
+  const states = await makeGroup(env, 3);
   const members = states.map((state, leaf): SFrameMember => {
     const sframe = new SFrameMlsContext({
       backend: nobleBackend,
@@ -276,7 +254,7 @@ describe('EpochKeyScheduler with the secure-objects profile', () => {
     const video = fullTrackName(['studio', 'room1', 'member-0'], 'video');
     const audio = fullTrackName(['studio', 'room1', 'member-0'], 'audio');
     const retention = { retiredKeyTtlMs: 10_000, now: clock.now };
-    const states = await makeGroup(3);
+    const states = await makeGroup(env, 3);
     const tracks = states.map(() => ({
       video: new SecureObjectsContext({ backend: nobleBackend, track: video, retention }),
       audio: new SecureObjectsContext({ backend: nobleBackend, track: audio, retention }),

@@ -1,7 +1,8 @@
 // Test helpers for the MLS tests: RFC 9420 wire encodings and key-schedule steps rebuilt on top of the
 // ciphersuite's KDF, so tests can check what an attacker (e.g. a removed member) could derive.
 import { concatBytes as concat } from '../../../common/codec/bytes.js';
-import type { CiphersuiteImpl, ClientState } from '../../../main/mls/index.js';
+import { commitChanges, createKeyPackage, createMlsGroup, processWelcome } from '../../../main/mls/index.js';
+import type { CiphersuiteImpl, ClientState, MemberKeyPackage, MlsEnv } from '../../../main/mls/index.js';
 
 const te = new TextEncoder();
 
@@ -95,4 +96,20 @@ export async function exporterSecretWithoutPath(
 
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** Creator at leaf 0 adds the others in one commit; returns all members' states in leaf order. */
+export async function makeGroup(env: MlsEnv, n: number): Promise<ClientState[]> {
+  const kps: MemberKeyPackage[] = [];
+  for (let i = 0; i < n; i++) kps.push(await createKeyPackage(env, te.encode(`member-${i}`)));
+  const creator = await createMlsGroup(env, te.encode('group'), kps[0]!);
+  const others = kps.slice(1);
+  const out = await commitChanges(
+    env,
+    creator,
+    others.map((k) => ({ kind: 'add' as const, keyPackage: k.publicPackage })),
+  );
+  const states = [out.newState];
+  for (const k of others) states.push(await processWelcome(env, out.welcome!, k, out.newState.ratchetTree));
+  return states;
 }

@@ -1,19 +1,19 @@
 // Regression tests for the project's ts-mls patch (patches/ts-mls+2.0.0-rc.10.patch). Each test fails on the
 // registry version of ts-mls 2.0.0-rc.10 and passes with the patch applied.
+import { makeGroup } from './mls-test-helpers.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   addExternalPsk,
   commitChanges,
   createKeyPackage,
   createMlsEnv,
-  createMlsGroup,
   epochOf,
   exportSecret,
   leafIndexOf,
   processCommit,
   processWelcome,
 } from '../../../main/mls/index.js';
-import type { ClientState, MemberKeyPackage, MlsEnv } from '../../../main/mls/index.js';
+import type { ClientState, MlsEnv } from '../../../main/mls/index.js';
 import { bytesEqual, exporterSecretWithoutPath } from './mls-test-helpers.js';
 
 const te = new TextEncoder();
@@ -24,29 +24,13 @@ beforeAll(async () => {
   env = await createMlsEnv();
 });
 
-/** Creator at leaf 0 adds the others in one commit; returns all states in leaf order. */
-async function makeGroup(n: number): Promise<ClientState[]> {
-  const kps: MemberKeyPackage[] = [];
-  for (let i = 0; i < n; i++) kps.push(await createKeyPackage(env, te.encode(`member-${i}`)));
-  const creator = await createMlsGroup(env, te.encode('group'), kps[0]!);
-  const others = kps.slice(1);
-  const out = await commitChanges(
-    env,
-    creator,
-    others.map((k) => ({ kind: 'add' as const, keyPackage: k.publicPackage })),
-  );
-  const states = [out.newState];
-  for (const k of others) states.push(await processWelcome(env, out.welcome!, k, out.newState.ratchetTree));
-  return states;
-}
-
 function exporter(s: ClientState): Promise<Uint8Array> {
   return exportSecret(env, s, LABEL, new Uint8Array(), 32);
 }
 
 describe('ts-mls patch', () => {
   it('defect 1: a Remove-only commit carries an UpdatePath, so the removed member cannot derive the next epoch', async () => {
-    const [a, b, c] = await makeGroup(3);
+    const [a, b, c] = await makeGroup(env, 3);
     const out = await commitChanges(env, a!, [{ kind: 'remove', leafIndex: leafIndexOf(c!) }]);
     // Remaining member follows.
     const bNext = await processCommit(env, b!, out.commit);
@@ -67,7 +51,7 @@ describe('ts-mls patch', () => {
 
   it('defect 2: a joiner accepts the tree after remove→add into blank leaves below non-blank parents', async () => {
     // 8 leaves: A..H at leaves 0..7.
-    const s = await makeGroup(8);
+    const s = await makeGroup(env, 8);
     // B removes A (leaf 0) and F (leaf 5); B's UpdatePath sets the non-blank parents 3 and 7.
     const r1 = await commitChanges(env, s[1]!, [
       { kind: 'remove', leafIndex: 0 },
@@ -93,7 +77,7 @@ describe('ts-mls patch', () => {
   });
 
   it('defect 3: a member whose leaf is reused by an Add in the same commit learns it was removed', async () => {
-    const [a, b, c] = await makeGroup(3);
+    const [a, b, c] = await makeGroup(env, 3);
     const d = await createKeyPackage(env, te.encode('d'));
     const out = await commitChanges(env, a!, [
       { kind: 'remove', leafIndex: leafIndexOf(c!) },
@@ -112,7 +96,7 @@ describe('ts-mls patch', () => {
   });
 
   it('defect 4: a PSK proposal inside an encrypted (PrivateMessage) commit is accepted by the receiver', async () => {
-    const [a, b] = await makeGroup(2);
+    const [a, b] = await makeGroup(env, 2);
     const pskId = te.encode('multi-mls-psk');
     addExternalPsk(env, pskId, new Uint8Array(32).fill(7));
     const out = await commitChanges(env, a!, [{ kind: 'externalPsk', pskId }]);
