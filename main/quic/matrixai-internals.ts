@@ -16,6 +16,9 @@ interface ConnectionInternals {
   processStreams(): void;
   /** Serialises `recv` calls; only `withF(f)` is used. */
   recvLock: { withF<T>(f: () => Promise<T>): Promise<T> };
+  /** The QUICStream objects alive on this connection, by stream id. */
+  readonly streamMap: Map<number, QUICStream>;
+  readonly type: 'client' | 'server';
 }
 
 /** Protected QUICStream members used to reset / stop a stream while its web stream is locked. */
@@ -132,10 +135,69 @@ function guardLoneFins(): void {
   const originalProcess = proc.processStreams;
   proc.processStreams = function (this: ConnectionInternals) {
     writeDueFins(this as unknown as QUICConnection, false);
+    hideOrphanedLocalStreams(this);
     originalProcess.call(this);
   };
 }
 guardLoneFins();
+
+/**
+ * Library fix: shutting down the direction a unidirectional stream does not have (reading our own
+ * uni stream, resetting the peer's) makes quiche throw InvalidStreamState, and 1.2.12 turns that
+ * into an ErrorQUICStreamInternal thrown from an event listener: an uncaught exception that takes
+ * the whole process down while a connection closes. There is nothing to shut down, so it is
+ * treated like quiche's answer for a stream it already forgot (`null`, i.e. Done).
+ */
+function tolerateMissingStreamDirections(): void {
+  const constructor = quic.native.quiche.Connection as unknown as { prototype: native.Connection };
+  const proto = constructor.prototype;
+  const original = proto.streamShutdown;
+  if (typeof original !== 'function') {
+    throw new Error('@matrixai/quic internals changed: quiche Connection.streamShutdown not found');
+  }
+  proto.streamShutdown = function (this: native.Connection, streamId, direction, code) {
+    try {
+      return original.call(this, streamId, direction, code);
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith('InvalidStreamState')) return null;
+      throw error;
+    }
+  };
+}
+tolerateMissingStreamDirections();
+
+/** Whether this endpoint opened the stream (RFC 9000 §2.1: bit 0 is the initiator, 1 = server). */
+const isLocallyInitiated = (connection: ConnectionInternals, streamId: number): boolean =>
+  (streamId & 1) === (connection.type === 'server' ? 1 : 0);
+
+/**
+ * Library fix: when a peer's STOP_SENDING hits a write or a close (`writableWrite`,
+ * `writableClose`), 1.2.12 closes and drops its QUICStream but never shuts the quiche stream
+ * down, so quiche keeps listing it as writable. The next `processStreams` finds a writable stream
+ * with no QUICStream and re-creates it as if the peer had just opened it: the application gets a
+ * phantom incoming stream carrying one of its own stream ids, whose reads and teardown then throw
+ * from event listeners. A stream we opened can never be new: the connection's readable/writable
+ * sets are filtered for the library, and each leftover is shut down in quiche (RESET_STREAM /
+ * STOP_SENDING with code 0) so quiche can collect it.
+ */
+const filteredConnections = new WeakSet<native.Connection>();
+function hideOrphanedLocalStreams(connection: ConnectionInternals): void {
+  const conn = connection.conn;
+  if (filteredConnections.has(conn)) return;
+  filteredConnections.add(conn);
+  const filter = (ids: Iterable<number>, direction: native.Shutdown): number[] =>
+    [...ids].filter((id) => {
+      if (!isLocallyInitiated(connection, id) || connection.streamMap.has(id)) return true;
+      conn.streamShutdown(id, direction, 0);
+      return false;
+    });
+  const readable = conn.readable.bind(conn);
+  const writable = conn.writable.bind(conn);
+  Object.assign(conn, {
+    readable: () => filter(readable(), quic.native.Shutdown.Read),
+    writable: () => filter(writable(), quic.native.Shutdown.Write),
+  });
+}
 
 /** Picks up streams deferred during the handshake; call once the connection has started. */
 export function resumeStreams(connection: QUICConnection): void {

@@ -73,6 +73,8 @@ describe('QUIC transport over @matrixai/quic', () => {
         write.then(() => false),
         new Promise<boolean>((r) => setTimeout(r, 150, true)),
       ]);
+      // A slow write on a busy machine is not a stall: well below the window it must complete.
+      if (blocked && issued <= 1024 * 1024) blocked = await write.then(() => false);
     }
     expect(blocked).toBe(true);
     expect(accepted).toBeGreaterThanOrEqual(1024 * 1024);
