@@ -133,12 +133,14 @@ export async function startCoordinationService(
         sendJson(res, 201, { created: true, epoch: 0, ownerToken, role: 'owner', exp });
         return;
       }
-      const group = await store.getGroup(groupId);
-      if (group?.inviteOnly) requireToken(req, groupId, 'invitee');
     } else {
-      requireToken(req, groupId, 'member');
       checkGroupId(groupId, request.header.groupId, 'remove');
     }
+    // Joins and leaves pass the same gate: a leave is a PrivateMessage the committers authenticate
+    // with MLS, so a token adds nothing for open groups, and members of invite-only groups hold the
+    // invitation they joined with.
+    const group = await store.getGroup(groupId);
+    if (group?.inviteOnly) requireToken(req, groupId, 'invitee');
     // The RequestTrack object is the whole Request structure (seed 002 §4.1), exactly as received.
     const queued = await store.enqueueRequest(groupId, body);
     if (queued === 'unknown-group')

@@ -4,7 +4,12 @@
 import { defaultCredentialTypes, generateKeyPackageWithKey, nodeTypes } from 'ts-mls';
 import type { AuthenticationService, ClientState, Credential } from 'ts-mls';
 import type { MemberKeyPackage, MlsEnv } from './index.js';
-import { IdentityError, verifyIdentityCredential, encodeIdentityCredential } from './identity.js';
+import {
+  IdentityError,
+  claimedIdentity,
+  verifyIdentityCredential,
+  encodeIdentityCredential,
+} from './identity.js';
 import type { Identity, VerifiedIdentity } from './identity.js';
 
 /**
@@ -65,4 +70,28 @@ export function groupMemberIdentities(state: ClientState): GroupMemberIdentity[]
 /** The epoch authenticator of the state's epoch (RFC 9420 §8.7), kept by ts-mls in its key schedule. */
 export function epochAuthenticatorOf(state: ClientState): Uint8Array {
   return state.keySchedule.epochAuthenticator;
+}
+
+export interface MemberLeaf extends VerifiedIdentity {
+  readonly leafIndex: number;
+  readonly signaturePublicKey: Uint8Array;
+}
+
+/**
+ * Current members as their leaves claim them, without re-verifying credentials (ts-mls ran the
+ * authentication service on each when it entered the tree). Cheap enough to call on every epoch.
+ */
+export function memberLeaves(state: ClientState): MemberLeaf[] {
+  const out: MemberLeaf[] = [];
+  state.ratchetTree.forEach((node, nodeIndex) => {
+    if (node?.nodeType !== nodeTypes.leaf) return;
+    const credential = node.leaf.credential;
+    if (credential.credentialType !== defaultCredentialTypes.basic || !('identity' in credential)) return;
+    out.push({
+      ...claimedIdentity(credential.identity),
+      leafIndex: nodeIndex / 2,
+      signaturePublicKey: node.leaf.signaturePublicKey,
+    });
+  });
+  return out;
 }

@@ -135,6 +135,16 @@ function decodeIdentityCredential(bytes: Uint8Array): DecodedCredential {
   return { displayName, identityPublicKey, name, signature };
 }
 
+/**
+ * The identity a credential claims, without checking its binding signature: for leaves of a tree the
+ * authentication service already verified when they joined (re-verifying every leaf on every epoch
+ * would cost one Ed25519 verification per member).
+ */
+export function claimedIdentity(bytes: Uint8Array): VerifiedIdentity {
+  const c = decodeIdentityCredential(bytes);
+  return { displayName: c.displayName, identityPublicKey: c.identityPublicKey };
+}
+
 /** Decodes the credential and checks the binding to `leafSignaturePublicKey`; throws IdentityError on any defect. */
 export function verifyIdentityCredential(
   bytes: Uint8Array,

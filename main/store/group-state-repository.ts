@@ -29,6 +29,20 @@ export const STORE_MIGRATIONS: readonly string[] = [
      secret BLOB NOT NULL,
      PRIMARY KEY (group_id, epoch)
    ) WITHOUT ROWID;`,
+  // A committer's own commit, accepted by the Coordination Service but not yet seen on the
+  // CommitTrack: the state it leads to must survive a crash, because MLS cannot process one's own
+  // commit — without this row a committer killed at that moment could never follow its group again.
+  `CREATE TABLE pending_commits (
+     group_id BLOB PRIMARY KEY REFERENCES security_groups(group_id) ON DELETE CASCADE,
+     epoch INTEGER NOT NULL,
+     commit_hash BLOB NOT NULL,
+     state_version INTEGER NOT NULL,
+     state BLOB NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE sealed_values (
+     key TEXT PRIMARY KEY,
+     value BLOB NOT NULL
+   ) WITHOUT ROWID;`,
 ];
 
 export interface StoredGroupState {
@@ -45,6 +59,14 @@ export interface HandlerResult {
   readonly stateVersion?: number;
   /** Secret of `newEpoch` (e.g. the SFrame base key) kept for the key-retention window. */
   readonly epochSecret?: Uint8Array;
+}
+
+/** Our own commit from `epoch`, and the sealed state it leads to once it comes back on the CommitTrack. */
+export interface PendingCommit {
+  readonly epoch: bigint;
+  readonly commitHash: Uint8Array;
+  readonly stateVersion: number;
+  readonly state: Uint8Array;
 }
 
 export interface CommittedEvent {
@@ -195,6 +217,52 @@ export class GroupStateRepository {
     return rows.map((r) => r.epoch);
   }
 
+  private pendingAad(groupId: Uint8Array, epoch: bigint, version: number, commitHash: Uint8Array): Uint8Array {
+    return rowAad('pending_commits.state', groupId, epoch, version, commitHash);
+  }
+
+  /** Records our commit from `epoch` (replacing any older one) before it is sent to the service. */
+  savePendingCommit(
+    groupId: Uint8Array,
+    epoch: bigint,
+    commitBytes: Uint8Array,
+    state: Uint8Array,
+    stateVersion = 1,
+  ): void {
+    checkEpoch(epoch);
+    const commitHash = sha256(commitBytes);
+    this.db
+      .prepare(
+        'INSERT OR REPLACE INTO pending_commits (group_id, epoch, commit_hash, state_version, state) VALUES (?, ?, ?, ?, ?)',
+      )
+      .run(
+        groupId,
+        epoch,
+        commitHash,
+        stateVersion,
+        this.box.seal(state, this.pendingAad(groupId, epoch, stateVersion, commitHash)),
+      );
+  }
+
+  pendingCommit(groupId: Uint8Array): PendingCommit | undefined {
+    const row = this.db
+      .prepare('SELECT epoch, commit_hash, state_version, state FROM pending_commits WHERE group_id = ?')
+      .safeIntegers(true)
+      .get(groupId) as
+      | { epoch: bigint; commit_hash: Uint8Array; state_version: bigint; state: Uint8Array }
+      | undefined;
+    if (row === undefined) return undefined;
+    const version = Number(row.state_version);
+    const commitHash = new Uint8Array(row.commit_hash);
+    const state = this.box.open(row.state, this.pendingAad(groupId, row.epoch, version, commitHash));
+    return { epoch: row.epoch, commitHash, stateVersion: version, state };
+  }
+
+  /** Forgets our pending commit (the service refused it, or another commit took its epoch). */
+  clearPendingCommit(groupId: Uint8Array): void {
+    this.db.prepare('DELETE FROM pending_commits WHERE group_id = ?').run(groupId);
+  }
+
   isProcessed(groupId: Uint8Array, messageBytes: Uint8Array): boolean {
     return (
       this.db
@@ -270,6 +338,11 @@ export class GroupStateRepository {
         this.db
           .prepare('DELETE FROM processed_messages WHERE group_id = ? AND epoch < ?')
           .run(groupId, oldest);
+        // A pending commit from an epoch we have left is either the one just applied or lost to
+        // another commit; either way it can never apply again.
+        this.db
+          .prepare('DELETE FROM pending_commits WHERE group_id = ? AND epoch < ?')
+          .run(groupId, next.newEpoch);
         return { kind: 'applied', epoch: next.newEpoch };
       })
       .immediate();

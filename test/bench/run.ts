@@ -2,6 +2,7 @@
 // measured in the same run. Copy the output into BENCHMARKS.md when recording results.
 import os from 'node:os';
 import { runCoordinationBench } from './coordination.bench.js';
+import { runMlsGroupsBench } from './mls-groups.bench.js';
 import { runRelayBench } from './relay.bench.js';
 import { runSFrameBench } from './sframe.bench.js';
 
@@ -9,6 +10,7 @@ const suites: Record<string, () => Promise<string>> = {
   sframe: runSFrameBench,
   relay: runRelayBench,
   coordination: runCoordinationBench,
+  mls: runMlsGroupsBench,
 };
 
 const only = process.argv.slice(2);

@@ -289,7 +289,8 @@ describe.each(backends)('on $name', (backend) => {
       expect(
         (await post(base, '/groups/g/request', leaveRequest('g'), { ...REQUEST, ...bearer(member) })).status,
       ).toBe(200);
-      expect((await post(base, '/groups/g/request', leaveRequest('g'), REQUEST)).status).toBe(401);
+      // Leaves pass the join gate: open group, no token needed (committers authenticate them by MLS).
+      expect((await post(base, '/groups/g/request', leaveRequest('g'), REQUEST)).status).toBe(200);
       // Members cannot mint; owners cannot mint owners.
       expect(
         (
@@ -325,6 +326,16 @@ describe.each(backends)('on $name', (backend) => {
           .status,
       ).toBe(200);
       expect((await store.pendingOutbox(10)).length).toBe(1);
+      // Leaves pass the same gate.
+      expect((await post(base, '/groups/g/request', leaveRequest('g'), REQUEST)).status).toBe(401);
+      expect(
+        (
+          await post(base, '/groups/g/request', leaveRequest('g'), {
+            ...REQUEST,
+            ...bearer(invite.json.token),
+          })
+        ).status,
+      ).toBe(200);
     });
 
     it('rate limits per client', async () => {

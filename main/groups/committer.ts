@@ -1,0 +1,256 @@
+// A committer's duties in a security group (seed 002): follow the RequestTrack, put join requests
+// through the approval policy, authenticate leave requests, and turn everything approved into commits
+// — batched, one at a time, applied only when the commit comes back on the CommitTrack, retried
+// after the group caught up when the Coordination Service answers 409.
+import { groupTrack } from '../coordination/tracks.js';
+import { memberLeaves } from '../mls/identity-credential.js';
+import { commitChanges, epochOf } from '../mls/index.js';
+import type { Change, ClientState, KeyPackage, MlsEnv } from '../mls/index.js';
+import { decodeRequest, encodeCommitRequest, encodeMlsMessage, verifyLeaveRequest } from '../mls/messages.js';
+import type { GroupRequest } from '../mls/messages.js';
+import type { MoqtSessionApi, Subscription } from '../moqt/session/api.js';
+import { decideByPolicy, describeRequester } from './approval.js';
+import type { ApprovalPolicy } from './approval.js';
+import type { CoordinationClient } from './coordination-client.js';
+import type { SecurityGroup, SecurityGroupEvent } from './security-group.js';
+
+export interface CommitterOptions {
+  readonly group: SecurityGroup;
+  readonly env: MlsEnv;
+  readonly session: MoqtSessionApi;
+  readonly coordinator: CoordinationClient;
+  readonly groupId: string;
+  readonly token: string;
+  readonly approval: ApprovalPolicy;
+  readonly batchWindowMs: number;
+  readonly selfUpdateIntervalMs: number;
+  readonly emit: (event: SecurityGroupEvent) => void;
+}
+
+interface ApprovedJoin {
+  readonly keyPackage: KeyPackage;
+  readonly identityKey: string;
+}
+
+/** After a network failure the outcome of a commit is unknown; wait this long for it to show up. */
+const UNKNOWN_OUTCOME_WAIT_MS = 3000;
+const RETRY_DELAY_MS = 500;
+
+const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+
+export class Committer {
+  /** Approved joins by leaf signature key (a KeyPackage is added at most once). */
+  private readonly joins = new Map<string, ApprovedJoin>();
+  /** Identity keys (hex) to remove: leave requests and moderator removals. */
+  private readonly removals = new Set<string>();
+  private updateWanted = false;
+  private requests: Subscription | undefined;
+  private batchTimer: ReturnType<typeof setTimeout> | undefined;
+  private updateTimer: ReturnType<typeof setInterval> | undefined;
+  private running = false;
+  private closed = false;
+
+  constructor(private readonly options: CommitterOptions) {}
+
+  start(): void {
+    void this.followRequests();
+    if (this.options.selfUpdateIntervalMs > 0) {
+      this.updateTimer = setInterval(() => this.requestUpdate(), this.options.selfUpdateIntervalMs);
+      this.updateTimer.unref?.();
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    this.requests?.cancel();
+    clearTimeout(this.batchTimer);
+    clearInterval(this.updateTimer);
+  }
+
+  requestRemoval(identityPublicKey: Uint8Array): void {
+    this.removals.add(hex(identityPublicKey));
+    this.kick();
+  }
+
+  requestUpdate(): void {
+    this.updateWanted = true;
+    this.kick();
+  }
+
+  /** Called by the group after every applied epoch: queued work may be committable now. */
+  onEpoch(): void {
+    if (this.hasWork()) this.kick();
+  }
+
+  private async followRequests(): Promise<void> {
+    try {
+      this.requests = await this.options.session.subscribe(groupTrack(this.options.groupId, 'request'));
+      for await (const object of this.requests) {
+        if (object.status !== 'normal' || this.closed) continue;
+        let request: GroupRequest;
+        try {
+          request = decodeRequest(object.payload);
+        } catch (error) {
+          this.warn(`ignored a malformed request: ${(error as Error).message}`);
+          continue;
+        }
+        if (request.type === 'join') this.onJoinRequest(request);
+        else void this.onLeaveRequest(request);
+      }
+    } catch (error) {
+      if (!this.closed) this.warn(`RequestTrack ended: ${(error as Error).message}`);
+    }
+  }
+
+  private onJoinRequest(request: Extract<GroupRequest, { type: 'join' }>): void {
+    const leafKey = hex(request.keyPackage.leafNode.signaturePublicKey);
+    if (this.joins.has(leafKey)) return;
+    const requester = describeRequester(request.identity);
+    const approve = () => {
+      if (this.closed) return;
+      this.joins.set(leafKey, {
+        keyPackage: request.keyPackage,
+        identityKey: hex(request.identity.identityPublicKey),
+      });
+      this.kick();
+    };
+    const decision = decideByPolicy(this.options.approval, requester);
+    if (decision === 'approve') approve();
+    else if (decision === 'ask') {
+      let decided = false;
+      this.options.emit({
+        type: 'join-request',
+        request: requester,
+        approve: () => {
+          if (!decided) approve();
+          decided = true;
+        },
+        deny: () => {
+          decided = true;
+        },
+      });
+    }
+  }
+
+  private async onLeaveRequest(request: Extract<GroupRequest, { type: 'leave' }>): Promise<void> {
+    // Checked against the state of the epoch it was sent in; a stale one is re-sent by the leaver.
+    await this.options.group.schedule(async () => {
+      const state = this.options.group.mlsState;
+      if (!state) return;
+      try {
+        const leaf = await verifyLeaveRequest(this.options.env, state, request.message);
+        const member = memberLeaves(state).find((m) => m.leafIndex === leaf);
+        if (member) this.requestRemoval(member.identityPublicKey);
+      } catch (error) {
+        this.warn(`ignored a leave request: ${(error as Error).message}`);
+      }
+    });
+  }
+
+  private hasWork(): boolean {
+    return this.joins.size > 0 || this.removals.size > 0 || this.updateWanted;
+  }
+
+  private kick(): void {
+    if (this.closed || this.running || this.batchTimer) return;
+    this.batchTimer = setTimeout(() => {
+      this.batchTimer = undefined;
+      void this.run();
+    }, this.options.batchWindowMs);
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      while (!this.closed && this.hasWork()) {
+        if (!(await this.commitOnce())) break;
+      }
+    } catch (error) {
+      this.warn(`commit failed: ${(error as Error).message}`);
+    } finally {
+      this.running = false;
+    }
+    if (!this.closed && this.hasWork()) {
+      setTimeout(() => this.kick(), RETRY_DELAY_MS).unref?.();
+    }
+  }
+
+  /**
+   * The changes still needed against `state`: joins whose leaf is not in the tree yet (a rejoining
+   * identity's old leaf is removed in the same commit), removals of identities still present.
+   * Satisfied work is dropped here, so a commit by another committer that did it is not repeated.
+   */
+  private changesFor(state: ClientState): Change[] {
+    const leaves = memberLeaves(state);
+    const ownLeaf = state.privatePath.leafIndex;
+    const leafKeys = new Set(leaves.map((l) => hex(l.signaturePublicKey)));
+    const removeLeaves = new Set<number>();
+    const adds: Change[] = [];
+    for (const [leafKey, join] of this.joins) {
+      if (leafKeys.has(leafKey)) {
+        this.joins.delete(leafKey);
+        continue;
+      }
+      adds.push({ kind: 'add', keyPackage: join.keyPackage });
+      for (const leaf of leaves) {
+        if (hex(leaf.identityPublicKey) === join.identityKey && leaf.leafIndex !== ownLeaf)
+          removeLeaves.add(leaf.leafIndex);
+      }
+    }
+    for (const identityKey of this.removals) {
+      const present = leaves.filter(
+        (l) => hex(l.identityPublicKey) === identityKey && l.leafIndex !== ownLeaf,
+      );
+      if (present.length === 0) this.removals.delete(identityKey);
+      for (const leaf of present) removeLeaves.add(leaf.leafIndex);
+    }
+    return [...[...removeLeaves].map((leafIndex): Change => ({ kind: 'remove', leafIndex })), ...adds];
+  }
+
+  /** One commit attempt; false when there is nothing (left) to commit. */
+  private async commitOnce(): Promise<boolean> {
+    const { group, env, coordinator, groupId, token } = this.options;
+    const prepared = await group.schedule(async () => {
+      const state = group.mlsState;
+      if (!state) return undefined;
+      const changes = this.changesFor(state);
+      if (changes.length === 0 && !this.updateWanted) return undefined;
+      // The ratchet tree travels in the Welcome, so joiners need nothing but the WelcomeTrack.
+      const output = await commitChanges(env, state, changes, { ratchetTreeExtension: true });
+      const epoch = epochOf(state);
+      group.setPendingCommit(epoch, encodeMlsMessage(output.commit), output.newState);
+      return {
+        epoch,
+        body: encodeCommitRequest(output.commit, output.welcome),
+        includedUpdate: this.updateWanted,
+      };
+    });
+    if (!prepared) {
+      this.updateWanted = false;
+      return false;
+    }
+    let outcome: Awaited<ReturnType<CoordinationClient['commit']>>;
+    try {
+      outcome = await coordinator.commit(groupId, prepared.body, token);
+    } catch (error) {
+      // Maybe accepted, maybe not: if it was, it comes back on the CommitTrack and applies.
+      this.warn(`commit for epoch ${prepared.epoch} not confirmed: ${(error as Error).message}`);
+      await group.catchUpTo(prepared.epoch + 1n, UNKNOWN_OUTCOME_WAIT_MS).catch(() => {
+        group.clearPendingCommit(prepared.epoch);
+      });
+      return true;
+    }
+    if (outcome.kind === 'accepted') {
+      if (prepared.includedUpdate) this.updateWanted = false;
+      await group.catchUpTo(prepared.epoch + 1n);
+      return true;
+    }
+    group.clearPendingCommit(prepared.epoch);
+    await group.catchUpTo(outcome.currentEpoch);
+    return true;
+  }
+
+  private warn(message: string): void {
+    this.options.emit({ type: 'warning', message });
+  }
+}
