@@ -1,6 +1,8 @@
 // The headless CLI: one table of commands, each with its own help line and module under cli/.
 import { readFileSync } from 'node:fs';
 import { coordinatorCommand } from './cli/coordinator-command.js';
+import { demoCommand } from './cli/demo-command.js';
+import { broadcastCommand, watchCommand } from './cli/member-commands.js';
 import { relayCommand } from './cli/relay-command.js';
 import { relayTokenCommand } from './cli/relay-token-command.js';
 
@@ -22,6 +24,18 @@ const commands: Record<string, Command> = {
   coordinator: {
     summary: 'Run the Coordination Service over HTTPS (moq-studio coordinator --help)',
     run: coordinatorCommand,
+  },
+  demo: {
+    summary: 'Relay + coordinator + producer + viewers + moderator, with a summary (moq-studio demo --help)',
+    run: demoCommand,
+  },
+  broadcast: {
+    summary: 'Create a security group and stream encrypted media to it (moq-studio broadcast --help)',
+    run: broadcastCommand,
+  },
+  watch: {
+    summary: 'Join a security group and decrypt its media (moq-studio watch --help)',
+    run: watchCommand,
   },
   version: {
     summary: 'Print the version of MoQ Studio',

@@ -58,6 +58,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await relay.close();
     throw error;
   }
+  await untilAnnounced(relay);
   return {
     relay,
     coordinator,
@@ -68,4 +69,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       await relay.close();
     },
   };
+}
+
+/** Members subscribe as soon as we return: wait until the coordinator's tracks are routable. */
+async function untilAnnounced(relay: RelayServer, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (relay.relay.stats.publishedNamespaces === 0) {
+    if (Date.now() > deadline) throw new Error('the coordinator did not connect to the relay in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

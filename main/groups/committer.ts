@@ -2,7 +2,6 @@
 // through the approval policy, authenticate leave requests, and turn everything approved into commits
 // — batched, one at a time, applied only when the commit comes back on the CommitTrack, retried
 // after the group caught up when the Coordination Service answers 409.
-import { groupTrack } from '../coordination/tracks.js';
 import { memberLeaves } from '../mls/identity-credential.js';
 import { commitChanges, epochOf } from '../mls/index.js';
 import type { Change, ClientState, KeyPackage, MlsEnv } from '../mls/index.js';
@@ -12,6 +11,7 @@ import type { MoqtSessionApi, Subscription } from '../moqt/session/api.js';
 import { decideByPolicy, describeRequester } from './approval.js';
 import type { ApprovalPolicy } from './approval.js';
 import type { CoordinationClient } from './coordination-client.js';
+import { subscribeGroupTrack } from './security-group.js';
 import type { SecurityGroup, SecurityGroupEvent } from './security-group.js';
 
 export interface CommitterOptions {
@@ -84,7 +84,7 @@ export class Committer {
 
   private async followRequests(): Promise<void> {
     try {
-      this.requests = await this.options.session.subscribe(groupTrack(this.options.groupId, 'request'));
+      this.requests = await subscribeGroupTrack(this.options.session, this.options.groupId, 'request');
       for await (const object of this.requests) {
         if (object.status !== 'normal' || this.closed) continue;
         let request: GroupRequest;

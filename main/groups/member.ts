@@ -10,6 +10,7 @@ import { identityAuthService } from '../mls/identity-credential.js';
 import { createMlsEnv } from '../mls/index.js';
 import { connectMoqt } from '../moqt/connect.js';
 import type { MoqtSession } from '../moqt/session/index.js';
+import type { RequestHandler } from '../moqt/session/api.js';
 import { openDatabase } from '../store/database.js';
 import type { SqliteDatabase } from '../store/database.js';
 import { GroupStateRepository, STORE_MIGRATIONS } from '../store/group-state-repository.js';
@@ -36,6 +37,8 @@ export interface MemberOptions extends Omit<
   readonly caPem?: string;
   /** Defaults to the key file in dataDir; the studio passes an Electron safeStorage box. */
   readonly secretBox?: SecretBox;
+  /** Serves the peer's requests on the member's session (a producer publishes its media here). */
+  readonly handler?: RequestHandler;
 }
 
 export interface Member {
@@ -62,6 +65,7 @@ export async function openMember(options: MemberOptions): Promise<Member> {
     const env = await createMlsEnv({ authService: identityAuthService });
     session = await connectMoqt(options.relayUrl, {
       implementation: 'moq-studio member',
+      ...(options.handler ? { handler: options.handler } : {}),
       ...(options.caPem ? { caPem: options.caPem } : {}),
     });
     const coordinator = new CoordinationClient({

@@ -29,6 +29,8 @@ import {
   welcomeIsFor,
 } from '../mls/messages.js';
 import { verificationCodeOf } from '../mls/verification.js';
+import { RequestErrorCode } from '../moqt/codec/error-codes.js';
+import { RequestRejectedError } from '../moqt/session/api.js';
 import type { MoqtObject, MoqtSessionApi, Subscription } from '../moqt/session/api.js';
 import type { GroupStateRepository } from '../store/group-state-repository.js';
 import type { SealedValues } from '../store/sealed-values.js';
@@ -49,6 +51,8 @@ export type SecurityGroupEvent =
       readonly type: 'epoch';
       readonly epoch: bigint;
       readonly memberCount: number;
+      /** The MLS state of the new epoch, for deriving its media keys. */
+      readonly state: ClientState;
       /** True when this member's own commit made the epoch. */
       readonly ownCommit: boolean;
     }
@@ -93,6 +97,29 @@ const MAX_BUFFERED_COMMITS = 4096;
 const FAR_FUTURE_GROUP = 1n << 62n;
 /** While waiting for a Welcome or an epoch, look for missed objects by FETCH this often. */
 const CATCH_UP_INTERVAL_MS = 1000;
+
+/**
+ * SUBSCRIBE to one of the group's tracks. Right after a relay or coordinator (re)starts, the
+ * coordinator may not have announced the tracks yet: DOES_NOT_EXIST is retried for a while.
+ */
+export async function subscribeGroupTrack(
+  session: MoqtSessionApi,
+  groupId: string,
+  track: 'commit' | 'request' | 'welcome',
+  patienceMs = 15_000,
+): Promise<Subscription> {
+  const deadline = Date.now() + patienceMs;
+  for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
+    try {
+      return await session.subscribe(groupTrack(groupId, track));
+    } catch (error) {
+      const missing =
+        error instanceof RequestRejectedError && error.errorCode === RequestErrorCode.DOES_NOT_EXIST;
+      if (!missing || Date.now() + delay > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
 
 export class SecurityGroupError extends Error {
   override readonly name = 'SecurityGroupError';
@@ -140,6 +167,11 @@ export class SecurityGroup {
   /** The current MLS state (for exporters / epoch keys). Undefined before joining and after removal. */
   get mlsState(): ClientState | undefined {
     return this.state;
+  }
+
+  /** The owner token the service gave this member when it created the group (to mint others). */
+  get ownerToken(): string | undefined {
+    return this.options.values.getText(this.ownerKey()) === 'owner' ? this.token : undefined;
   }
 
   get isCommitter(): boolean {
@@ -245,7 +277,7 @@ export class SecurityGroup {
   }
 
   private async followCommits(): Promise<void> {
-    const subscription = await this.options.session.subscribe(groupTrack(this.options.groupId, 'commit'));
+    const subscription = await subscribeGroupTrack(this.options.session, this.options.groupId, 'commit');
     this.commitSubscription = subscription;
     void this.consume(subscription, (object) => this.onCommitObject(object));
   }
@@ -265,7 +297,7 @@ export class SecurityGroup {
 
   private async join(): Promise<void> {
     const { env, identity, coordinator, groupId } = this.options;
-    const welcomes = await this.options.session.subscribe(groupTrack(groupId, 'welcome'));
+    const welcomes = await subscribeGroupTrack(this.options.session, groupId, 'welcome');
     try {
       const own = await createIdentityKeyPackage(env, identity);
       const ref = await keyPackageRef(env, own.publicPackage);
@@ -546,7 +578,13 @@ export class SecurityGroup {
   private emitEpoch(ownCommit: boolean): void {
     const state = this.state;
     if (!state) return;
-    this.emit({ type: 'epoch', epoch: epochOf(state), memberCount: memberLeaves(state).length, ownCommit });
+    this.emit({
+      type: 'epoch',
+      epoch: epochOf(state),
+      memberCount: memberLeaves(state).length,
+      state,
+      ownCommit,
+    });
   }
 
   private emit(event: SecurityGroupEvent): void {

@@ -3,6 +3,7 @@
 // ready-acks), so no frame is undecryptable across a transition. Retention of old keys is the contexts' job.
 import type { MlsExporter, SFrameMlsContext } from '../../common/sframe/mls-profile.js';
 import type { SecureObjectsContext } from '../../common/sframe/secure-objects.js';
+import { nodeTypes } from 'ts-mls';
 import { epochOf, exportSecret, leafIndexOf, type ClientState, type MlsEnv } from './index.js';
 
 /** Something that holds media keys derived from MLS epochs. */
@@ -65,6 +66,8 @@ export interface NewEpoch {
   readonly ownLeafIndex: number;
   /** Leaves occupied in the new epoch: removed members are not waited for. */
   readonly memberLeafIndices: readonly number[];
+  /** Each member's leaf signature key (hex): tells a removal apart from a leaf reused by a joiner. */
+  readonly memberSignatureKeys: readonly string[];
 }
 
 /** Describes a group state's current epoch for `EpochKeyScheduler.onNewEpoch`. */
@@ -72,18 +75,32 @@ export function newEpochFromState(env: MlsEnv, state: ClientState): NewEpoch {
   const tree = state.ratchetTree;
   const leafCount = Math.ceil((tree.length + 1) / 2);
   const memberLeafIndices: number[] = [];
-  for (let leaf = 0; leaf < leafCount; leaf++) if (tree[2 * leaf] !== undefined) memberLeafIndices.push(leaf);
+  const memberSignatureKeys: string[] = [];
+  for (let leaf = 0; leaf < leafCount; leaf++) {
+    const node = tree[2 * leaf];
+    if (node === undefined) continue;
+    memberLeafIndices.push(leaf);
+    if (node.nodeType === nodeTypes.leaf) {
+      memberSignatureKeys.push(Buffer.from(node.leaf.signaturePublicKey).toString('hex'));
+    }
+  }
   return {
     epoch: epochOf(state),
     exporter: (label, context, length) => exportSecret(env, state, label, context, length),
     leafCount,
     ownLeafIndex: leafIndexOf(state),
     memberLeafIndices,
+    memberSignatureKeys,
   };
 }
 
-/** 'initial' = the first epoch: there is no older key to keep sending on, so it is used at once. */
-export type SwitchReason = 'all-acked' | 'timeout' | 'initial';
+/**
+ * 'initial' = the first epoch: there is no older key to keep sending on, so it is used at once.
+ * 'removal' = the epoch removed a member: the old key is known to someone who must not read what
+ * we send next, so it is dropped at once, without waiting for acks (members that have not
+ * processed the commit yet miss frames until they do; that is the price of the guarantee).
+ */
+export type SwitchReason = 'all-acked' | 'timeout' | 'initial' | 'removal';
 
 export interface SchedulerTimers {
   setTimeout(callback: () => void, ms: number): unknown;
@@ -125,11 +142,12 @@ export class EpochKeyScheduler {
     installed: 0,
     superseded: 0,
     ignoredAcks: 0,
-    switched: { 'all-acked': 0, timeout: 0, initial: 0 },
+    switched: { 'all-acked': 0, timeout: 0, initial: 0, removal: 0 },
   };
   private readonly timeoutMs: number;
   private readonly timers: SchedulerTimers;
   private latestEpoch: bigint | undefined;
+  private latestMembers: ReadonlySet<string> | undefined;
   private sendingEpoch: bigint | undefined;
   private pending: Pending | undefined;
   /** Acks for epochs we have not installed yet (a fast peer may ack before our commit arrives). */
@@ -192,6 +210,10 @@ export class EpochKeyScheduler {
       this.options.targets.map((target) => target.installEpoch(input.epoch, input.exporter, input.leafCount)),
     );
     this.latestEpoch = input.epoch;
+    const previousMembers = this.latestMembers;
+    this.latestMembers = new Set(input.memberSignatureKeys);
+    const removedSomeone =
+      previousMembers !== undefined && [...previousMembers].some((key) => !this.latestMembers!.has(key));
     this.stats.installed++;
     const acked = this.earlyAcks.get(input.epoch);
     for (const epoch of this.earlyAcks.keys()) if (epoch <= input.epoch) this.earlyAcks.delete(epoch);
@@ -211,6 +233,7 @@ export class EpochKeyScheduler {
     );
     const base = { epoch: input.epoch, ownLeafIndex: input.ownLeafIndex, waitingFor, deadline };
     if (this.sendingEpoch === undefined) return this.switchTo({ ...base, timer: undefined }, 'initial');
+    if (removedSomeone) return this.switchTo({ ...base, timer: undefined }, 'removal');
     if (waitingFor.size === 0) return this.switchTo({ ...base, timer: undefined }, 'all-acked');
     const pending: Pending = {
       ...base,

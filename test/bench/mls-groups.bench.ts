@@ -6,6 +6,7 @@
 // operations each step cannot avoid (the "floor").
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { encode, mlsMessageEncoder, protocolVersions, wireformats } from 'ts-mls';
@@ -150,7 +151,9 @@ async function buildGroup(env: MlsEnv, size: number): Promise<Group> {
   for (let leaf = 0; leaf < size; leaf++) keyPackages.push(await memberKeyPackage(env, `member ${leaf}`));
   const initial = await createMlsGroup(env, groupId, keyPackages[0]!);
   const adds = keyPackages.slice(1).map((kp) => ({ kind: 'add' as const, keyPackage: kp.publicPackage }));
-  const { newState: creator, welcome } = await commitChanges(env, initial, adds, { ratchetTreeExtension: true });
+  const { newState: creator, welcome } = await commitChanges(env, initial, adds, {
+    ratchetTreeExtension: true,
+  });
   const holders = new Map<number, ClientState>([[0, creator]]);
   for (const leaf of holderLeaves(size).slice(1)) {
     holders.set(leaf, await processWelcome(env, welcome!, keyPackages[leaf]!));
@@ -374,7 +377,7 @@ function sizeTable(results: GroupResult[]): string {
       'state serialized, just joined',
       `state serialized, ${RETAINED_EPOCHS} past epochs kept`,
       'SQLite file ÷ states stored',
-      'seal + write per state, median (ms)',
+      'serialize + seal + write per state, median (ms)',
     ],
     results.map(({ group, join, apply, state }) => [
       group.size,
@@ -404,12 +407,7 @@ function scalingTable(small: GroupResult, large: GroupResult): string {
   const n = large.group.size / small.group.size;
   const log = Math.log2(large.group.size) / Math.log2(small.group.size);
   return table(
-    [
-      'measure',
-      `N=${large.group.size} ÷ N=${small.group.size}`,
-      `O(log N) would be`,
-      `O(N) would be`,
-    ],
+    ['measure', `N=${large.group.size} ÷ N=${small.group.size}`, `O(log N) would be`, `O(N) would be`],
     measures.map(([name, pick]) => [
       name,
       ratio(pick(large), pick(small)),
@@ -424,7 +422,10 @@ function unitTable(unit: UnitCosts): string {
     ['operation (this run)', 'ms per op'],
     [
       ['Ed25519 verify, WebCrypto (ts-mls leaf and message signatures)', unit.ed25519Verify.toFixed(3)],
-      ['identity credential check, @noble/curves Ed25519 (identityAuthService)', unit.credentialCheck.toFixed(3)],
+      [
+        'identity credential check, @noble/curves Ed25519 (identityAuthService)',
+        unit.credentialCheck.toFixed(3),
+      ],
       ['HPKE seal, X25519 + AES-128-GCM (one path secret)', unit.hpkeSeal.toFixed(3)],
       ['HPKE open', unit.hpkeOpen.toFixed(3)],
     ],
@@ -433,6 +434,7 @@ function unitTable(unit: UnitCosts): string {
 
 export async function runMlsGroupsBench(): Promise<string> {
   const suiteStart = performance.now();
+  const load = loadavg()[0]!.toFixed(2);
   const env = await createMlsEnv({ provider: PROVIDER, authService: identityAuthService });
   // Without authService the facade accepts every credential: the baseline for what our checks cost.
   const acceptAll = await createMlsEnv({ provider: PROVIDER });
@@ -444,7 +446,7 @@ export async function runMlsGroupsBench(): Promise<string> {
   const builds = results.map((r) => `N=${r.group.size} ${(r.group.buildMs / 1000).toFixed(1)} s`).join(', ');
   return [
     `### MLS security groups (${PROVIDER} provider, identity credentials, all members in one process; ` +
-      `join = median of ${JOIN_RUNS} runs)`,
+      `join = median of ${JOIN_RUNS} runs, load average ${load} at start)`,
     '',
     joinTable(results, unit),
     '',

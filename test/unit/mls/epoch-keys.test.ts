@@ -180,7 +180,7 @@ describe('EpochKeyScheduler with the sframe-mls profile', () => {
     ]);
     expect(a!.sframe.currentSendEpoch).toBe(2n);
     clock.advance(10_000); // the cancelled timer does not fire a second switch
-    expect(a!.scheduler.stats.switched).toEqual({ 'all-acked': 1, timeout: 0, initial: 1 });
+    expect(a!.scheduler.stats.switched).toEqual({ 'all-acked': 1, timeout: 0, initial: 1, removal: 0 });
   });
 
   it('switches on timeout when one member never acks', async () => {
@@ -198,18 +198,17 @@ describe('EpochKeyScheduler with the sframe-mls profile', () => {
     await opens(c!, await frame(a!, 'late'), 2n, 'late');
   });
 
-  it('does not wait for a removed member, which cannot decrypt frames after the switch', async () => {
+  it('switches at once when a member was removed, without waiting for acks', async () => {
     const clock = new FakeClock();
     const [a, b, c] = await sframeGroup(clock);
     const all = [a!, b!, c!];
     await commitAndInstall(all, a!, [{ kind: 'remove', leafIndex: c!.leaf }]);
     expect(c!.readyToAck).toEqual([1n]); // removed: no new epoch, nothing installed
     expect(newEpochFromState(env, a!.state).memberLeafIndices).toEqual([0, 1]);
-    c!.scheduler.acknowledge(2n, c!.leaf);
+    // The old key is known to C: nothing more goes out under it, acks or not.
+    expect(a!.switches.at(-1)).toEqual([2n, 'removal']);
+    expect(b!.switches.at(-1)).toEqual([2n, 'removal']);
     a!.scheduler.acknowledge(2n, c!.leaf); // a removed member's ack counts for nothing
-    expect(a!.scheduler.currentSendEpoch).toBe(1n);
-    ack(all, b!, 2n);
-    expect(a!.switches.at(-1)).toEqual([2n, 'all-acked']);
     expect(a!.scheduler.stats.ignoredAcks).toBe(1);
     const secret = await frame(a!, 'after removal');
     await opens(b!, secret, 2n, 'after removal');
@@ -300,10 +299,9 @@ describe('EpochKeyScheduler with the secure-objects profile', () => {
       expect(await open(tracks[i]!.audio, 1n, newAudio)).toEqual({ keyId: 2n, text: 'a1' });
     }
 
-    // Removal: C is not waited for and the next epoch's objects are closed to it.
+    // Removal: sending switches at once and the next epoch's objects are closed to C.
     await commitAndInstall(all, a!, [{ kind: 'remove', leafIndex: c!.leaf }]);
-    ack(all, b!, 3n);
-    expect(a!.switches.at(-1)).toEqual([3n, 'all-acked']);
+    expect(a!.switches.at(-1)).toEqual([3n, 'removal']);
     const afterRemoval = await send(tracks[0]!.video, 2n, 'v2');
     expect(await open(tracks[1]!.video, 2n, afterRemoval)).toEqual({ keyId: 3n, text: 'v2' });
     await expect(open(tracks[2]!.video, 2n, afterRemoval)).rejects.toThrow();
