@@ -1,7 +1,10 @@
 // The security-group protocol of seed 002 end to end on a real relay and Coordination Service over
 // loopback QUIC and HTTPS: create, joins, a leave, a moderator removal, with every member's exporter
 // compared at every epoch and the removed members locked out of the new epoch's media keys.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
+import type { SecurityGroupEvent } from '../../../main/groups/security-group.js';
 import { SFrameMlsContext, nobleBackend } from '../../../common/sframe/index.js';
 import { newEpochFromState } from '../../../main/mls/epoch-keys.js';
 import { createMlsEnv } from '../../../main/mls/index.js';
@@ -10,6 +13,8 @@ import { exporterOf, groupStack, member, useGroupStackCleanup } from '../../supp
 import type { TestMember } from '../../support/group-stack.js';
 
 useGroupStackCleanup();
+
+type JoinRequestEvent = Extract<SecurityGroupEvent, { type: 'join-request' }>;
 
 /** An SFrame context holding the media keys of the epoch `state` is in. */
 async function mediaKeys(state: ClientState): Promise<SFrameMlsContext> {
@@ -78,4 +83,67 @@ describe('security group over a real relay and coordinator', () => {
     const aliceAgain = await mediaKeys(alice.group.mlsState!);
     expect((await aliceAgain.unprotect(frame, metadata)).plaintext).toEqual(new Uint8Array(100).fill(7));
   });
+
+  it(
+    'manual approval shows the requester and admits only whom the moderator approves',
+    { timeout: 60_000 },
+    async () => {
+      const stack = await groupStack();
+      const requests: JoinRequestEvent[] = [];
+      const alice = await member(stack, 'Alice', {
+        approval: { kind: 'manual' },
+        onEvent: (event) => {
+          if (event.type === 'join-request') requests.push(event);
+        },
+      });
+      const mallory = member(stack, 'Mallory', { joinTimeoutMs: 3000 });
+      await vi.waitFor(() => expect(requests).toHaveLength(1), { timeout: 10_000 });
+      expect(requests[0]!.request.displayName).toBe('Mallory');
+      expect(requests[0]!.request.fingerprint).toMatch(/^([A-Z2-7]{4} ){7}[A-Z2-7]{4}$/);
+      requests[0]!.deny();
+      await expect(mallory).rejects.toThrow(/no Welcome/);
+      expect(alice.group.epoch).toBe(0n);
+
+      const bob = member(stack, 'Bob');
+      await vi.waitFor(() => expect(requests).toHaveLength(2), { timeout: 10_000 });
+      requests[1]!.approve();
+      await allAt([alice, await bob], 1n);
+    },
+  );
+
+  it(
+    'the demo command runs a producer, a moderator and viewers and reports success',
+    { timeout: 90_000 },
+    async () => {
+      const cli = fileURLToPath(new URL('../../../bin/moq-studio.mjs', import.meta.url));
+      const { stdout, code } = await new Promise<{ stdout: string; code: number | null }>((resolve) => {
+        const child = spawn(process.execPath, [
+          cli,
+          'demo',
+          '--json',
+          '--viewers',
+          '2',
+          '--seconds',
+          '5',
+          '--fps',
+          '10',
+        ]);
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+        child.once('exit', (exitCode) => resolve({ stdout: out, code: exitCode }));
+      });
+      const summary = JSON.parse(stdout) as {
+        ok: boolean;
+        viewers: { removed: boolean; framesDecrypted: number; framesDecryptedAfterRemoval: number }[];
+      };
+      expect(code).toBe(0);
+      expect(summary.ok).toBe(true);
+      expect(summary.viewers).toHaveLength(2);
+      expect(summary.viewers.filter((v) => v.removed)).toHaveLength(1);
+      for (const viewer of summary.viewers) {
+        expect(viewer.framesDecrypted).toBeGreaterThan(0);
+        expect(viewer.framesDecryptedAfterRemoval).toBe(0);
+      }
+    },
+  );
 });
