@@ -51,6 +51,9 @@ export async function relayCommand(argv: string[]): Promise<number> {
     port,
     certificate,
     authorize,
+    // FETCHes beyond the cache go to the publisher: a member back from offline catches up on
+    // a security group's CommitTrack from the Coordination Service's outbox.
+    fetchFromPublisher: true,
     onSessionError: (error) => console.error(`session refused: ${(error as Error).message}`),
   });
   // A wildcard address is not something a client can dial; show loopback instead.
