@@ -217,7 +217,12 @@ export class GroupStateRepository {
     return rows.map((r) => r.epoch);
   }
 
-  private pendingAad(groupId: Uint8Array, epoch: bigint, version: number, commitHash: Uint8Array): Uint8Array {
+  private pendingAad(
+    groupId: Uint8Array,
+    epoch: bigint,
+    version: number,
+    commitHash: Uint8Array,
+  ): Uint8Array {
     return rowAad('pending_commits.state', groupId, epoch, version, commitHash);
   }
 
@@ -249,8 +254,7 @@ export class GroupStateRepository {
       .prepare('SELECT epoch, commit_hash, state_version, state FROM pending_commits WHERE group_id = ?')
       .safeIntegers(true)
       .get(groupId) as
-      | { epoch: bigint; commit_hash: Uint8Array; state_version: bigint; state: Uint8Array }
-      | undefined;
+      { epoch: bigint; commit_hash: Uint8Array; state_version: bigint; state: Uint8Array } | undefined;
     if (row === undefined) return undefined;
     const version = Number(row.state_version);
     const commitHash = new Uint8Array(row.commit_hash);

@@ -13,8 +13,7 @@ export class SealedValues {
 
   get(key: string): Uint8Array | undefined {
     const row = this.db.prepare('SELECT value FROM sealed_values WHERE key = ?').get(key) as
-      | { value: Uint8Array }
-      | undefined;
+      { value: Uint8Array } | undefined;
     return row === undefined ? undefined : this.box.open(row.value, rowAad('sealed_values.value', key));
   }
 
