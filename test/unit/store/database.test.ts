@@ -22,8 +22,10 @@ describe('openDatabase', () => {
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all();
     expect(tables.map((t) => (t as { name: string }).name)).toEqual([
       'epoch_secrets',
+      'pending_commits',
       'processed_messages',
       'schema_version',
+      'sealed_values',
       'security_groups',
     ]);
     db.close();
@@ -66,7 +68,11 @@ describe('openDatabase', () => {
       error = err;
     }
     expect(error).toBeInstanceOf(SchemaTooNewError);
-    expect((error as Error).message).toMatch(/schema version 2.*only knows up to 1/);
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `schema version ${STORE_MIGRATIONS.length + 1}.*only knows up to ${STORE_MIGRATIONS.length}`,
+      ),
+    );
     expect(readFileSync(path).equals(before)).toBe(true);
   });
 });
