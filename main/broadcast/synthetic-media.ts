@@ -5,6 +5,7 @@
 import type { FullTrackName } from '../../common/codec/track-name.js';
 import { ObjectMetadataEncoder } from '../../common/sframe/index.js';
 import { RequestErrorCode } from '../moqt/codec/error-codes.js';
+import { trackKey } from '../relay/names.js';
 import type {
   IncomingSubscribe,
   MoqtSessionApi,
@@ -51,7 +52,7 @@ export class SyntheticPublisher {
   /** The producer's session handler: answers SUBSCRIBEs for the media track. */
   readonly handler: RequestHandler = {
     onSubscribe: (request: IncomingSubscribe) => {
-      if (!sameTrack(request.track, this.track)) {
+      if (trackKey(request.track) !== trackKey(this.track)) {
         request.reject(RequestErrorCode.DOES_NOT_EXIST, 'unknown track');
         return;
       }
@@ -170,14 +171,5 @@ function isSyntheticFrame(frame: Uint8Array, group: bigint, object: bigint): boo
   return (
     view.getBigUint64(PLAINTEXT_MARKER.length) === group &&
     view.getBigUint64(PLAINTEXT_MARKER.length + 8) === object
-  );
-}
-
-function sameTrack(a: FullTrackName, b: FullTrackName): boolean {
-  const eq = (x: Uint8Array, y: Uint8Array) => Buffer.compare(Buffer.from(x), Buffer.from(y)) === 0;
-  return (
-    eq(a.name, b.name) &&
-    a.namespace.length === b.namespace.length &&
-    a.namespace.every((f, i) => eq(f, b.namespace[i]!))
   );
 }

@@ -244,18 +244,15 @@ export async function broadcastCommand(argv: string[]): Promise<number> {
       `broadcasting to group ${options.group}; viewers run:\n  moq-studio watch --relay '${options.relay}' --coordinator '${options.coordinator}' --group ${options.group}`,
     );
     const timer = setInterval(() => void publisher.sendFrame(), 1000 / fps);
-    const stats = setInterval(
-      () =>
-        reporter.progress(
-          {
-            epoch: member.group.epoch,
-            members: member.group.members().length,
-            framesSent: publisher.stats.framesSent,
-          },
-          `epoch ${member.group.epoch ?? '-'} · ${member.group.members().length} members · ${publisher.stats.framesSent} frames sent`,
-        ),
-      1000,
-    );
+    const stats = setInterval(() => {
+      const members = member.group.members().length;
+      const { epoch } = member.group;
+      const framesSent = publisher.stats.framesSent;
+      reporter.progress(
+        { epoch, members, framesSent },
+        `epoch ${epoch ?? '-'} · ${members} members · ${framesSent} frames sent`,
+      );
+    }, 1000);
     await stopSignal(options.seconds);
     clearInterval(timer);
     clearInterval(stats);

@@ -2,6 +2,7 @@
 // through the approval policy, authenticate leave requests, and turn everything approved into commits
 // — batched, one at a time, applied only when the commit comes back on the CommitTrack, retried
 // after the group caught up when the Coordination Service answers 409.
+import { bytesToHex } from '../../common/codec/bytes.js';
 import { memberLeaves } from '../mls/identity-credential.js';
 import { commitChanges, epochOf } from '../mls/index.js';
 import type { Change, ClientState, KeyPackage, MlsEnv } from '../mls/index.js';
@@ -36,8 +37,6 @@ interface ApprovedJoin {
 const UNKNOWN_OUTCOME_WAIT_MS = 3000;
 const RETRY_DELAY_MS = 500;
 
-const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
-
 export class Committer {
   /** Approved joins by leaf signature key (a KeyPackage is added at most once). */
   private readonly joins = new Map<string, ApprovedJoin>();
@@ -68,7 +67,7 @@ export class Committer {
   }
 
   requestRemoval(identityPublicKey: Uint8Array): void {
-    this.removals.add(hex(identityPublicKey));
+    this.removals.add(bytesToHex(identityPublicKey));
     this.kick();
   }
 
@@ -103,14 +102,14 @@ export class Committer {
   }
 
   private onJoinRequest(request: Extract<GroupRequest, { type: 'join' }>): void {
-    const leafKey = hex(request.keyPackage.leafNode.signaturePublicKey);
+    const leafKey = bytesToHex(request.keyPackage.leafNode.signaturePublicKey);
     if (this.joins.has(leafKey)) return;
     const requester = describeRequester(request.identity);
     const approve = () => {
       if (this.closed) return;
       this.joins.set(leafKey, {
         keyPackage: request.keyPackage,
-        identityKey: hex(request.identity.identityPublicKey),
+        identityKey: bytesToHex(request.identity.identityPublicKey),
       });
       this.kick();
     };
@@ -183,7 +182,7 @@ export class Committer {
   private changesFor(state: ClientState): Change[] {
     const leaves = memberLeaves(state);
     const ownLeaf = state.privatePath.leafIndex;
-    const leafKeys = new Set(leaves.map((l) => hex(l.signaturePublicKey)));
+    const leafKeys = new Set(leaves.map((l) => bytesToHex(l.signaturePublicKey)));
     const removeLeaves = new Set<number>();
     const adds: Change[] = [];
     for (const [leafKey, join] of this.joins) {
@@ -193,13 +192,13 @@ export class Committer {
       }
       adds.push({ kind: 'add', keyPackage: join.keyPackage });
       for (const leaf of leaves) {
-        if (hex(leaf.identityPublicKey) === join.identityKey && leaf.leafIndex !== ownLeaf)
+        if (bytesToHex(leaf.identityPublicKey) === join.identityKey && leaf.leafIndex !== ownLeaf)
           removeLeaves.add(leaf.leafIndex);
       }
     }
     for (const identityKey of this.removals) {
       const present = leaves.filter(
-        (l) => hex(l.identityPublicKey) === identityKey && l.leafIndex !== ownLeaf,
+        (l) => bytesToHex(l.identityPublicKey) === identityKey && l.leafIndex !== ownLeaf,
       );
       if (present.length === 0) this.removals.delete(identityKey);
       for (const leaf of present) removeLeaves.add(leaf.leafIndex);

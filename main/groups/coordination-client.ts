@@ -60,10 +60,6 @@ export class CoordinationClient {
     this.pins = this.base.searchParams.getAll('fp').map(normalizeFingerprint);
   }
 
-  get url(): string {
-    return this.base.origin;
-  }
-
   async request(groupId: string, body: Uint8Array, token?: string): Promise<RequestOutcome> {
     const answer = await this.post(`/groups/${encodeURIComponent(groupId)}/request`, body, token);
     if (answer.status === 201) {

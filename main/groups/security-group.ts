@@ -3,6 +3,7 @@
 // SQLite, catches up by FETCH after a gap or a restart, leaves with a self-Remove request, and rejoins
 // from scratch (DAVE-style) when a commit cannot be processed. Committer duties live in committer.ts.
 import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '../../common/codec/bytes.js';
 import { groupTrack } from '../coordination/tracks.js';
 import { createIdentityKeyPackage, memberLeaves } from '../mls/identity-credential.js';
 import { fingerprint } from '../mls/identity.js';
@@ -350,7 +351,7 @@ export class SecurityGroup {
     });
     const seen = new Set<string>();
     const tryWelcome = async (payload: Uint8Array) => {
-      const key = Buffer.from(sha256(payload)).toString('hex');
+      const key = bytesToHex(sha256(payload));
       if (seen.has(key)) return;
       seen.add(key);
       try {
@@ -433,7 +434,7 @@ export class SecurityGroup {
 
   private async apply(epoch: bigint, bytes: Uint8Array): Promise<void> {
     const state = this.state!;
-    const hash = Buffer.from(sha256(bytes)).toString('hex');
+    const hash = bytesToHex(sha256(bytes));
     let next: ClientState;
     let removed = false;
     const own = this.pending?.epoch === epoch && this.pending.hash === hash;
@@ -553,7 +554,7 @@ export class SecurityGroup {
       serializeGroupState(state),
       GROUP_STATE_FORMAT_VERSION,
     );
-    this.pending = { epoch, hash: Buffer.from(sha256(commitBytes)).toString('hex'), state };
+    this.pending = { epoch, hash: bytesToHex(sha256(commitBytes)), state };
   }
 
   /** Committer: the service refused the commit (409); it will never come back on the track. */
@@ -568,7 +569,7 @@ export class SecurityGroup {
     if (!stored || !this.state || stored.epoch !== epochOf(this.state)) return;
     this.pending = {
       epoch: stored.epoch,
-      hash: Buffer.from(stored.commitHash).toString('hex'),
+      hash: bytesToHex(stored.commitHash),
       state: deserializeGroupState(stored.state),
     };
   }

@@ -4,6 +4,7 @@
 import type { MlsExporter, SFrameMlsContext } from '../../common/sframe/mls-profile.js';
 import type { SecureObjectsContext } from '../../common/sframe/secure-objects.js';
 import { nodeTypes } from 'ts-mls';
+import { bytesToHex } from '../../common/codec/bytes.js';
 import { epochOf, exportSecret, leafIndexOf, type ClientState, type MlsEnv } from './index.js';
 
 /** Something that holds media keys derived from MLS epochs. */
@@ -81,7 +82,7 @@ export function newEpochFromState(env: MlsEnv, state: ClientState): NewEpoch {
     if (node === undefined) continue;
     memberLeafIndices.push(leaf);
     if (node.nodeType === nodeTypes.leaf) {
-      memberSignatureKeys.push(Buffer.from(node.leaf.signaturePublicKey).toString('hex'));
+      memberSignatureKeys.push(bytesToHex(node.leaf.signaturePublicKey));
     }
   }
   return {

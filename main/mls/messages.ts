@@ -3,7 +3,6 @@
 // and CommitRequest structures, and the checks a committer runs on a request before acting on it.
 import {
   createProposal,
-  decode,
   defaultProposalTypes,
   encode,
   makeKeyPackageRef,
@@ -40,18 +39,15 @@ export function encodeMlsMessage(message: MlsMessage): Uint8Array {
 
 /** Strict: the whole buffer must be exactly one MLSMessage. */
 export function decodeMlsMessage(bytes: Uint8Array, field = 'message'): MlsMessage {
-  let decoded: MlsMessage | undefined;
+  let decoded: [MlsMessage, number] | undefined;
   try {
-    decoded = decode(mlsMessageDecoder, bytes);
+    decoded = mlsMessageDecoder(bytes, 0);
   } catch (error) {
     throw new GroupMessageError(field, `malformed MLSMessage (${(error as Error).message})`);
   }
   if (decoded === undefined) throw new GroupMessageError(field, 'malformed MLSMessage');
-  // decode() ignores trailing bytes; a re-encode of the same length proves there were none.
-  if (encodeMlsMessage(decoded).length !== bytes.length) {
-    throw new GroupMessageError(field, 'trailing bytes after the MLSMessage');
-  }
-  return decoded;
+  if (decoded[1] !== bytes.length) throw new GroupMessageError(field, 'trailing bytes after the MLSMessage');
+  return decoded[0];
 }
 
 export function decodeFramedMessage(bytes: Uint8Array, field = 'message'): MlsFramedMessage {
