@@ -1,8 +1,20 @@
 // The typed StudioBridge contract between the renderer (via preload) and the main side. Commands and
 // events are declared once, in the two tables below; channel names, the preload allowlist, the main
 // side's handler map and the renderer's `window.studio` type are all derived from them.
-import { noArgs } from './validators.js';
+import { arrayOf, boolean, noArgs, oneOf, partialObject, string, tuple } from './validators.js';
 import type { ArgsValidator } from './validators.js';
+import type {
+  ApprovalPolicyName,
+  CoreStats,
+  EpochView,
+  MediaKeyMaterial,
+  MediaSendEpoch,
+  MemberView,
+  PendingJoinView,
+  SessionStatus,
+  StudioSettings,
+  StudioSnapshot,
+} from './studio-types.js';
 
 /** A command: its argument validator at runtime, its result type at compile time only. */
 export interface CommandSpec<Args extends readonly unknown[], Result> {
@@ -35,13 +47,54 @@ export interface VersionInfo {
 
 // ---- the tables: add a command or an event here, then implement it in main/app/commands.ts ----
 
+const APPROVAL_POLICIES: readonly ApprovalPolicyName[] = ['manual', 'allowlist', 'open'];
+/** Identity fingerprints as MemberView / PendingJoinView show them (hex, optionally grouped). */
+const fingerprint = string({ maxLength: 128, pattern: /^[0-9a-f][0-9a-f :]*$/ });
+const requestId = string({ maxLength: 64, pattern: /^[A-Za-z0-9_-]+$/ });
+const url = string({ maxLength: 2048, pattern: /^[a-z][a-z0-9+.-]*:\S*$/i });
+
+const settingsPatch = partialObject<StudioSettings>({
+  displayName: string({ maxLength: 64, pattern: /^[^\p{Cc}]+$/u }),
+  embeddedServices: boolean,
+  relayUrl: url,
+  coordinatorUrl: url,
+  approval: oneOf(APPROVAL_POLICIES),
+  allowlist: arrayOf(fingerprint, { maxItems: 1000 }),
+});
+
 export const bridgeCommands = {
   getVersion: command<[], VersionInfo>(noArgs),
+  /** Everything the UI shows, at once (events keep it current afterwards). */
+  getSnapshot: command<[], StudioSnapshot>(noArgs),
+  /** Changes some settings; returns all of them. Service URLs apply to the next broadcast. */
+  updateSettings: command<[patch: Partial<StudioSettings>], StudioSettings>(tuple(settingsPatch)),
+  /** Producer: creates a security group and goes live (phase 'live'); returns the invite link in the status. */
+  createBroadcast: command<[title: string], SessionStatus>(
+    tuple(string({ maxLength: 100, pattern: /^[^\p{Cc}]*$/u })),
+  ),
+  /** Viewer: asks to join the broadcast an invite link names (phase 'waiting-approval'). */
+  joinBroadcast: command<[inviteLink: string], SessionStatus>(tuple(url)),
+  /** Moderator: admits a pending joiner (batched with others into one commit). */
+  approveJoin: command<[requestId: string], void>(tuple(requestId)),
+  denyJoin: command<[requestId: string], void>(tuple(requestId)),
+  /** Moderator: removes a member; it cannot decrypt anything sent after the removal commit. */
+  removeMember: command<[fingerprint: string], void>(tuple(fingerprint)),
+  /** Leaves the broadcast (a producer ends it); phase becomes 'left'. */
+  leaveBroadcast: command<[], void>(noArgs),
 } as const;
 
 export const bridgeEvents = {
   /** The user started the app again; the existing window was brought to the front instead. */
   focusRequested: event<{ reason: 'second-instance' }>(),
+  status: event<SessionStatus>(),
+  epoch: event<EpochView>(),
+  members: event<readonly MemberView[]>(),
+  pendingJoins: event<readonly PendingJoinView[]>(),
+  stats: event<CoreStats>(),
+  /** A new epoch's media key: install for decryption now. */
+  mediaKeys: event<MediaKeyMaterial>(),
+  /** Start encrypting with this epoch's key (members acknowledged it or the timeout passed). */
+  mediaSendEpoch: event<MediaSendEpoch>(),
 } as const;
 
 // ---- derived types ----

@@ -57,3 +57,44 @@ export function tuple<const V extends readonly ValueValidator<unknown>[]>(
 }
 
 export const noArgs: ArgsValidator<[]> = tuple();
+
+/** One of a fixed set of strings. */
+export function oneOf<const T extends string>(values: readonly T[]): ValueValidator<T> {
+  return (value, where) => {
+    if (typeof value !== 'string' || !(values as readonly string[]).includes(value)) {
+      throw new BridgeArgumentError(`${where}: expected one of ${values.join(', ')}`);
+    }
+    return value as T;
+  };
+}
+
+/** An array of at most `maxItems` values, each checked by `item`. */
+export function arrayOf<T>(item: ValueValidator<T>, options: { maxItems: number }): ValueValidator<T[]> {
+  return (value, where) => {
+    if (!Array.isArray(value)) throw new BridgeArgumentError(`${where}: expected an array`);
+    if (value.length > options.maxItems) {
+      throw new BridgeArgumentError(`${where}: more than ${options.maxItems} items`);
+    }
+    return value.map((element, index) => item(element, `${where}[${index}]`));
+  };
+}
+
+type Fields<S> = { readonly [K in keyof S]: ValueValidator<S[K]> };
+
+/**
+ * A plain object whose keys are a subset of `fields` (a partial update): unknown keys are refused,
+ * not ignored, and the result holds only own, validated properties (no prototype tricks).
+ */
+export function partialObject<S>(fields: Fields<S>): ValueValidator<Partial<S>> {
+  return (value, where) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new BridgeArgumentError(`${where}: expected an object`);
+    }
+    const result: Partial<S> = {};
+    for (const [key, field] of Object.entries(value)) {
+      if (!Object.hasOwn(fields, key)) throw new BridgeArgumentError(`${where}: unknown field ${key}`);
+      result[key as keyof S] = fields[key as keyof S](field, `${where}.${key}`);
+    }
+    return result;
+  };
+}
