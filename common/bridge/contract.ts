@@ -48,8 +48,8 @@ export interface VersionInfo {
 // ---- the tables: add a command or an event here, then implement it in main/app/commands.ts ----
 
 const APPROVAL_POLICIES: readonly ApprovalPolicyName[] = ['manual', 'allowlist', 'open'];
-/** Identity fingerprints as MemberView / PendingJoinView show them (hex, optionally grouped). */
-const fingerprint = string({ maxLength: 128, pattern: /^[0-9a-f][0-9a-f :]*$/ });
+/** Identity fingerprints as MemberView / PendingJoinView show them (base32, in groups of four). */
+const fingerprint = string({ maxLength: 128, pattern: /^[A-Z2-7][A-Z2-7 ]*$/ });
 const requestId = string({ maxLength: 64, pattern: /^[A-Za-z0-9_-]+$/ });
 const url = string({ maxLength: 2048, pattern: /^[a-z][a-z0-9+.-]*:\S*$/i });
 

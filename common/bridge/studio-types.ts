@@ -57,7 +57,7 @@ export interface SessionStatus {
 export interface MemberView {
   readonly leafIndex: number;
   readonly displayName: string;
-  /** Identity key fingerprint (hex groups), for out-of-band checks. */
+  /** Identity key fingerprint (base32 in groups of four, e.g. 'ABCD EFGH …'), for out-of-band checks. */
   readonly fingerprint: string;
   readonly self: boolean;
 }

@@ -68,6 +68,10 @@ export function parseKid(layout: KidLayout, kid: bigint): KidFields {
   };
 }
 
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
 function epochLow(value: bigint, epochBits: number): bigint {
   return value & ((1n << BigInt(epochBits)) - 1n);
 }
@@ -143,6 +147,15 @@ export class SFrameMlsContext {
     }
     const low = epochLow(input.epoch, this.epochBits);
     const previous = this.epochs.get(low);
+    // The same epoch announced again (a reloaded renderer, a replayed key event) is a no-op: it
+    // must neither fail nor restart the retention clock of older epochs.
+    if (
+      previous?.epoch === input.epoch &&
+      previous.layout.senderBits === senderBitsFor(input.leafCount) &&
+      sameBytes(previous.baseKey, baseKey)
+    ) {
+      return;
+    }
     if (previous && previous.epoch >= input.epoch) {
       throw new SFrameError(
         'invalid-argument',

@@ -7,13 +7,15 @@ import { ObjectMetadataEncoder } from '../../common/sframe/index.js';
 import { RequestErrorCode } from '../moqt/codec/error-codes.js';
 import { trackKey } from '../relay/names.js';
 import type {
+  IncomingFetch,
   IncomingSubscribe,
+  MoqtObject,
   MoqtSessionApi,
   RequestHandler,
-  SubgroupWriter,
-  TrackWriter,
 } from '../moqt/session/api.js';
 import type { MediaKeys } from './media-keys.js';
+import { followTrack } from './track-follower.js';
+import { TrackPublisher } from './track-publisher.js';
 
 const te = new TextEncoder();
 export const PLAINTEXT_MARKER = te.encode('MOQ-STUDIO-PLAINTEXT-FRAME');
@@ -33,9 +35,7 @@ export interface PublisherStats {
 
 export class SyntheticPublisher {
   readonly stats: PublisherStats = { framesSent: 0, framesWithoutKey: 0 };
-  private readonly writers = new Set<TrackWriter>();
-  private readonly subgroups = new Map<TrackWriter, SubgroupWriter>();
-  private readonly track: FullTrackName;
+  private readonly track: TrackPublisher;
   private readonly metadata: ObjectMetadataEncoder;
   private group = 0n;
   private object = 0n;
@@ -45,30 +45,30 @@ export class SyntheticPublisher {
     private readonly keys: MediaKeys,
     private readonly options: { readonly frameBytes: number; readonly framesPerGroup: number },
   ) {
-    this.track = mediaTrack(groupId);
-    this.metadata = new ObjectMetadataEncoder(this.track);
+    this.track = new TrackPublisher(mediaTrack(groupId));
+    this.metadata = new ObjectMetadataEncoder(this.track.track);
   }
 
-  /** The producer's session handler: answers SUBSCRIBEs for the media track. */
+  /** The producer's session handler: answers SUBSCRIBE and FETCH for the media track. */
   readonly handler: RequestHandler = {
     onSubscribe: (request: IncomingSubscribe) => {
-      if (trackKey(request.track) !== trackKey(this.track)) {
+      if (trackKey(request.track) !== trackKey(this.track.track)) {
         request.reject(RequestErrorCode.DOES_NOT_EXIST, 'unknown track');
         return;
       }
-      const writer = request.accept(
-        this.group > 0n || this.object > 0n ? { largest: { group: this.group, object: this.object } } : {},
-      );
-      this.writers.add(writer);
-      void writer.cancelled.then(() => {
-        this.writers.delete(writer);
-        this.subgroups.delete(writer);
-      });
+      this.track.onSubscribe(request);
+    },
+    onFetch: (request: IncomingFetch) => {
+      if (trackKey(request.track) !== trackKey(this.track.track)) {
+        request.reject(RequestErrorCode.DOES_NOT_EXIST, 'unknown track');
+        return;
+      }
+      void this.track.onFetch(request);
     },
   };
 
   async announce(session: MoqtSessionApi): Promise<void> {
-    await session.publishNamespace(this.track.namespace);
+    await session.publishNamespace(this.track.track.namespace);
   }
 
   /** Encrypts and sends the next frame to every subscriber. */
@@ -76,42 +76,23 @@ export class SyntheticPublisher {
     if (this.object >= BigInt(this.options.framesPerGroup)) {
       this.group++;
       this.object = 0n;
-      for (const [writer, subgroup] of this.subgroups) {
-        void subgroup.close({ endOfGroup: true }).catch(() => {});
-        this.subgroups.delete(writer);
-      }
     }
-    const frame = syntheticFrame(this.group, this.object, this.options.frameBytes);
+    const groupId = this.group;
+    const objectId = this.object++;
+    const frame = syntheticFrame(groupId, objectId, this.options.frameBytes);
     let payload: Uint8Array;
     try {
-      payload = await this.keys.protect(frame, this.metadata.encode(this.group, this.object));
+      payload = await this.keys.protect(frame, this.metadata.encode(groupId, objectId));
     } catch {
       this.stats.framesWithoutKey++;
-      this.object++;
       return;
     }
-    const objectId = this.object++;
-    const groupId = this.group;
-    await Promise.all(
-      [...this.writers].map(async (writer) => {
-        try {
-          let subgroup = this.subgroups.get(writer);
-          if (!subgroup) {
-            subgroup = await writer.openSubgroup({ groupId, firstObject: objectId === 0n });
-            this.subgroups.set(writer, subgroup);
-          }
-          await subgroup.write(objectId, payload);
-        } catch {
-          // That subscriber went away; its writer is dropped when `cancelled` resolves.
-        }
-      }),
-    );
+    await this.track.publish(groupId, objectId, payload);
     this.stats.framesSent++;
   }
 
   close(): void {
-    for (const writer of this.writers) writer.finish(0n, 'broadcast ended');
-    this.writers.clear();
+    this.track.close();
   }
 }
 
@@ -133,17 +114,10 @@ export async function watchMedia(
 ): Promise<void> {
   const track = mediaTrack(groupId);
   const metadata = new ObjectMetadataEncoder(track);
-  while (!signal.aborted) {
-    let subscription: Awaited<ReturnType<MoqtSessionApi['subscribe']>>;
-    try {
-      subscription = await session.subscribe(track);
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      continue;
-    }
-    signal.addEventListener('abort', () => subscription.cancel(), { once: true });
-    for await (const object of subscription) {
-      if (object.status !== 'normal') continue;
+  // Decrypted one at a time, in arrival order: counting must not race ahead of the checks.
+  let chain = Promise.resolve();
+  const onObject = (object: MoqtObject) => {
+    chain = chain.then(async () => {
       try {
         const frame = await keys.unprotect(object.payload, metadata.encode(object.groupId, object.objectId));
         if (isSyntheticFrame(frame, object.groupId, object.objectId)) stats.framesDecrypted++;
@@ -151,8 +125,10 @@ export async function watchMedia(
       } catch {
         stats.framesUndecryptable++;
       }
-    }
-  }
+    });
+  };
+  await followTrack(session, track, onObject, signal, { fromGroupStart: false });
+  await chain;
 }
 
 function syntheticFrame(group: bigint, object: bigint, size: number): Uint8Array {

@@ -110,8 +110,14 @@ describe.each(allBackends)('SFrameMlsContext — $name backend', (backend) => {
     await install(members, 2n, 2); // same low bit as epoch 0
     expect(members[1]!.installedEpochs()).toEqual([1n, 2n]);
     await expect(members[1]!.unprotect(epoch0Frame)).rejects.toMatchObject({ code: 'authentication-failed' });
+    // Announced again with the same key: a no-op. With another key, or an older epoch: refused.
+    await members[1]!.installEpoch({ epoch: 2n, leafCount: 2, exporter: testExporter('group-1', 2n) });
+    expect(members[1]!.installedEpochs()).toEqual([1n, 2n]);
     await expect(
-      members[1]!.installEpoch({ epoch: 2n, leafCount: 2, exporter: testExporter('group-1', 2n) }),
+      members[1]!.installEpoch({ epoch: 2n, leafCount: 2, exporter: testExporter('group-2', 2n) }),
+    ).rejects.toThrow(/not newer/);
+    await expect(
+      members[1]!.installEpoch({ epoch: 0n, leafCount: 2, exporter: testExporter('group-1', 0n) }),
     ).rejects.toThrow(/not newer/);
   });
 

@@ -1,0 +1,86 @@
+// Follows one media track as a viewer: subscribes (retrying while the producer is not there yet or
+// has gone away), and when the track is already running, FETCHes the current group from its first
+// object so decoding can start at once (the group opens with a keyframe) instead of at the next
+// group. Fetched and live objects are handed over in order, each exactly once.
+import type { FullTrackName } from '../../common/codec/track-name.js';
+import type { MoqtObject, MoqtSessionApi, Subscription } from '../moqt/session/api.js';
+
+export interface FollowTrackOptions {
+  /** FETCH the current group's earlier objects on (re)subscribing. */
+  readonly fromGroupStart: boolean;
+  readonly retryMs?: number;
+}
+
+export async function followTrack(
+  session: MoqtSessionApi,
+  track: FullTrackName,
+  onObject: (object: MoqtObject) => void,
+  signal: AbortSignal,
+  options: FollowTrackOptions,
+): Promise<void> {
+  const retryMs = options.retryMs ?? 300;
+  let sessionClosed = false;
+  void session.closed.then(
+    () => (sessionClosed = true),
+    () => (sessionClosed = true),
+  );
+  while (!signal.aborted && !sessionClosed) {
+    let subscription: Subscription;
+    try {
+      subscription = await session.subscribe(track);
+    } catch {
+      await sleep(retryMs, signal);
+      continue;
+    }
+    const cancel = () => subscription.cancel();
+    signal.addEventListener('abort', cancel, { once: true });
+    try {
+      const fetched = new Set<string>();
+      if (options.fromGroupStart && subscription.largest) {
+        for (const object of await fetchGroupStart(session, track, subscription.largest)) {
+          fetched.add(`${object.groupId}/${object.objectId}`);
+          onObject(object);
+        }
+      }
+      for await (const object of subscription) {
+        if (object.status !== 'normal') continue;
+        if (fetched.size > 0 && fetched.has(`${object.groupId}/${object.objectId}`)) continue;
+        onObject(object);
+      }
+    } finally {
+      signal.removeEventListener('abort', cancel);
+    }
+    await sleep(retryMs, signal);
+  }
+}
+
+async function fetchGroupStart(
+  session: MoqtSessionApi,
+  track: FullTrackName,
+  largest: { group: bigint; object: bigint },
+): Promise<MoqtObject[]> {
+  try {
+    const result = await session.fetch(track, {
+      start: { group: largest.group, object: 0n },
+      end: { group: largest.group, object: largest.object + 1n },
+    });
+    const objects: MoqtObject[] = [];
+    for await (const object of result) if (object.status === 'normal') objects.push(object);
+    return objects;
+  } catch {
+    // Neither the relay nor the publisher holds that group any more: start with the live objects.
+    return [];
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
