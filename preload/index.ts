@@ -1,6 +1,9 @@
 // Preload for the sandboxed renderer (built to out/preload/index.cjs: sandboxed preloads cannot be ESM).
 // Exposes exactly the StudioBridge as `window.studio`: one function per command in the contract table
-// and `onEvent`. No raw ipcRenderer, no Node APIs, no IPC event objects ever reach the page.
+// and `onEvent`. No raw ipcRenderer, no Node APIs, no IPC event objects ever reach the page. The one
+// other thing it does: the media channel's MessagePort that main sends (main/app/media-port.ts) is
+// handed to the page with window.postMessage, the documented way to give a context-isolated main
+// world a port (renderer/src/bridge/media-port.ts receives it).
 import { contextBridge, ipcRenderer } from 'electron';
 import type { IpcRendererEvent } from 'electron';
 import {
@@ -46,3 +49,18 @@ const bridge = {
 } as StudioBridge;
 
 contextBridge.exposeInMainWorld('studio', bridge);
+
+/** The IPC message main/app/media-port.ts sends, and the window message the page waits for. */
+export const MEDIA_PORT_CHANNEL = 'studio:media-port';
+export const MEDIA_PORT_MESSAGE = 'studio:media-port';
+
+ipcRenderer.on(MEDIA_PORT_CHANNEL, (event: IpcRendererEvent) => {
+  if (event.ports.length !== 1) return;
+  const forward = (): void => {
+    // Addressed to our own origin only: if the page navigated elsewhere, the port is not delivered.
+    window.postMessage(MEDIA_PORT_MESSAGE, window.location.origin, [...event.ports]);
+  };
+  // The page's module scripts listen from load on; before that there may be nobody to receive it.
+  if (document.readyState === 'complete') forward();
+  else window.addEventListener('load', forward, { once: true });
+});

@@ -16,9 +16,17 @@ export function resolveAppAsset(requestUrl: string, rootDir: string, pathApi: Pa
   }
   if (url.protocol !== `${APP_SCHEME}:` || url.host !== APP_HOST || url.username || url.password) return null;
 
+  return resolveAssetPath(url.pathname, rootDir, pathApi);
+}
+
+/**
+ * Absolute file path for a URL path (still percent-encoded) under `rootDir`, or null if it escapes it.
+ * Shared with browser mode's HTTP server (main/serve/static-files.ts).
+ */
+export function resolveAssetPath(urlPath: string, rootDir: string, pathApi: PathApi = path): string | null {
   let pathname: string;
   try {
-    pathname = decodeURIComponent(url.pathname);
+    pathname = decodeURIComponent(urlPath);
   } catch {
     return null; // malformed percent-encoding
   }

@@ -1,6 +1,6 @@
-// The main side of the StudioBridge without Electron: checks who is calling, validates the arguments
-// against the contract, then runs the handler. ipc.ts feeds it Electron's invoke events; a WebSocket
-// host for browser mode can feed it the same way later.
+// The main side of the StudioBridge without Electron, shared by both hosts: `runCommand` validates a
+// call against the contract and runs its handler (Electron IPC and browser mode's WebSocket both use
+// it); `dispatchCommand` adds the Electron host's part, the check of which frame is calling.
 import { isCommandName, validateCommandArgs } from '../../common/bridge/index.js';
 import type { CommandHandlers, CommandName } from '../../common/bridge/index.js';
 import { isTrustedSender } from './security-policy.js';
@@ -8,6 +8,19 @@ import type { SenderFrame, TrustedOrigins } from './security-policy.js';
 
 export class BridgeRefusedError extends Error {
   override readonly name = 'BridgeRefusedError';
+}
+
+/** Validates `rawArgs` for the named command and runs its handler; the caller has vetted the sender. */
+export async function runCommand(
+  handlers: CommandHandlers,
+  name: CommandName | string,
+  rawArgs: readonly unknown[],
+): Promise<unknown> {
+  if (!isCommandName(name)) throw new BridgeRefusedError('unknown bridge command');
+  const args = validateCommandArgs(name, rawArgs);
+  const handler = handlers[name] as (...validated: readonly unknown[]) => unknown;
+  // Called as a method, so a core that implements its handlers as a class keeps its `this`.
+  return await Reflect.apply(handler, handlers, args);
 }
 
 export async function dispatchCommand(
@@ -19,8 +32,5 @@ export async function dispatchCommand(
 ): Promise<unknown> {
   // Refuse before looking at the arguments: an untrusted frame learns nothing about the contract.
   if (!isTrustedSender(sender, trusted)) throw new BridgeRefusedError('bridge call from an untrusted frame');
-  if (!isCommandName(name)) throw new BridgeRefusedError('unknown bridge command');
-  const args = validateCommandArgs(name, rawArgs);
-  const handler = handlers[name] as (...validated: readonly unknown[]) => unknown;
-  return await handler(...args);
+  return await runCommand(handlers, name, rawArgs);
 }

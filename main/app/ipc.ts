@@ -5,6 +5,7 @@ import type { WebContents } from 'electron';
 import { commandChannel, commandNames, EVENT_CHANNEL } from '../../common/bridge/index.js';
 import type { CommandHandlers, EventName, EventPayload } from '../../common/bridge/index.js';
 import { dispatchCommand } from './bridge-host.js';
+import { isTrustedUrl } from './security-policy.js';
 import type { TrustedOrigins } from './security-policy.js';
 
 export function registerBridge(handlers: CommandHandlers, trusted: TrustedOrigins): void {
@@ -15,10 +16,16 @@ export function registerBridge(handlers: CommandHandlers, trusted: TrustedOrigin
   }
 }
 
+/**
+ * Events carry key material (mediaKeys), so they go only to a page on our own origin: a window that
+ * somehow shows anything else gets nothing.
+ */
 export function sendBridgeEvent<K extends EventName>(
   contents: WebContents,
   name: K,
   payload: EventPayload<K>,
+  trusted: TrustedOrigins,
 ): void {
-  if (!contents.isDestroyed()) contents.send(EVENT_CHANNEL, { name, payload });
+  if (contents.isDestroyed() || !isTrustedUrl(contents.getURL(), trusted)) return;
+  contents.send(EVENT_CHANNEL, { name, payload });
 }

@@ -76,6 +76,20 @@ export interface CspOptions {
   devServerUrl?: string | undefined;
   /** A <meta> policy cannot carry frame-ancestors (Chromium ignores it there and warns). */
   forMeta?: boolean;
+  /**
+   * Browser mode (main/serve): the page's own origin, whose /bridge WebSocket the page must reach.
+   * Spelled out as ws:// or wss:// because older Chromiums do not match WebSockets with 'self'.
+   */
+  bridgeOrigin?: string | undefined;
+}
+
+/** ws://host:port (or wss://) for an http(s) origin; null for anything else. */
+export function webSocketOriginFor(origin: string): string | null {
+  const parsed = originOf(origin);
+  if (parsed === null) return null;
+  if (parsed.startsWith('http://')) return 'ws://' + parsed.slice('http://'.length);
+  if (parsed.startsWith('https://')) return 'wss://' + parsed.slice('https://'.length);
+  return null;
 }
 
 /**
@@ -84,6 +98,10 @@ export interface CspOptions {
  */
 export function contentSecurityPolicy(options: CspOptions = {}): string {
   const dev = options.devServerUrl ? new URL(options.devServerUrl) : null;
+  const bridge = options.bridgeOrigin ? webSocketOriginFor(options.bridgeOrigin) : null;
+  const connect = ["'self'"];
+  if (dev) connect.push(`ws://${dev.host}`, `wss://${dev.host}`);
+  if (bridge) connect.push(bridge);
   const directives: [string, string[]][] = [
     ['default-src', ["'self'"]],
     ['script-src', ["'self'"]],
@@ -91,7 +109,7 @@ export function contentSecurityPolicy(options: CspOptions = {}): string {
     ['img-src', ["'self'", 'data:', 'blob:']],
     ['font-src', ["'self'"]],
     ['media-src', ["'self'", 'blob:', 'mediastream:']],
-    ['connect-src', dev ? ["'self'", `ws://${dev.host}`, `wss://${dev.host}`] : ["'self'"]],
+    ['connect-src', connect],
     ['worker-src', ["'self'"]],
     ['frame-src', ["'none'"]],
     ['object-src', ["'none'"]],
@@ -142,6 +160,37 @@ export function isPermissionAllowed(query: PermissionQuery, trusted: TrustedOrig
     default:
       return false;
   }
+}
+
+/** What the screen-capture check reads from Electron's DisplayMediaRequestHandlerHandlerRequest. */
+export interface DisplayCaptureQuery {
+  /** URL of the requesting frame; null when it navigated away or was destroyed. */
+  frameUrl: string | null;
+  isMainFrame: boolean;
+  securityOrigin: string;
+  videoRequested: boolean;
+  userGesture: boolean;
+}
+
+/**
+ * getDisplayMedia is granted only to our own top-level page, only for video (system audio loopback
+ * is not offered), and only right after a user gesture, so a compromised page cannot start capturing
+ * the screen on its own.
+ */
+export function isDisplayCaptureAllowed(query: DisplayCaptureQuery, trusted: TrustedOrigins): boolean {
+  return (
+    query.videoRequested &&
+    query.userGesture &&
+    isTrustedUrl(query.securityOrigin, trusted) &&
+    isPermissionAllowed(
+      {
+        permission: 'display-capture',
+        requestingUrl: query.frameUrl ?? undefined,
+        isMainFrame: query.isMainFrame,
+      },
+      trusted,
+    )
+  );
 }
 
 // ---- navigation and IPC senders ----

@@ -14,10 +14,32 @@ import {
   tuple,
   validateCommandArgs,
 } from '../../../common/bridge/index.js';
-import type { CommandHandlers } from '../../../common/bridge/index.js';
-import { BridgeRefusedError, dispatchCommand } from '../../../main/app/bridge-host.js';
-import { createCommandHandlers } from '../../../main/app/commands.js';
+import type { CommandHandlers, VersionInfo } from '../../../common/bridge/index.js';
+import { BridgeRefusedError, dispatchCommand, runCommand } from '../../../main/app/bridge-host.js';
 import { APP_ENTRY_URL, trustedOriginsFor } from '../../../main/app/security-policy.js';
+
+/** Handlers fixture: getVersion answers, every other command records its validated arguments. */
+function fixtureHandlers(version: VersionInfo): CommandHandlers & { calls: unknown[][] } {
+  const calls: unknown[][] = [];
+  const record =
+    (name: string) =>
+    async (...args: unknown[]): Promise<never> => {
+      calls.push([name, ...args]);
+      return undefined as never;
+    };
+  return {
+    calls,
+    getVersion: async () => version,
+    getSnapshot: record('getSnapshot'),
+    updateSettings: record('updateSettings'),
+    createBroadcast: record('createBroadcast'),
+    joinBroadcast: record('joinBroadcast'),
+    approveJoin: record('approveJoin'),
+    denyJoin: record('denyJoin'),
+    removeMember: record('removeMember'),
+    leaveBroadcast: record('leaveBroadcast'),
+  };
+}
 
 describe('argument validators', () => {
   it('noArgs accepts exactly nothing', () => {
@@ -54,7 +76,8 @@ describe('argument validators', () => {
 
 describe('contract tables', () => {
   it('derives namespaced channels from the command table', () => {
-    expect(commandNames).toEqual(['getVersion']);
+    expect(commandNames).toContain('getVersion');
+    expect(commandNames).toContain('removeMember');
     expect(commandChannel('getVersion')).toBe('studio:command:getVersion');
   });
 
@@ -76,10 +99,7 @@ describe('contract tables', () => {
 describe('dispatchCommand', () => {
   const trusted = trustedOriginsFor({ kind: 'app', url: APP_ENTRY_URL });
   const ours = { url: 'app://studio/index.html', parent: null };
-  const handlers = createCommandHandlers({
-    appVersion: '1.2.3',
-    versions: { node: '22.20.0', electron: '39.5.0' },
-  });
+  const handlers = fixtureHandlers({ app: '1.2.3', electron: '39.5.0', node: '22.20.0' });
 
   it('runs the handler for a trusted sender', async () => {
     await expect(dispatchCommand(handlers, 'getVersion', ours, [], trusted)).resolves.toEqual({
@@ -89,14 +109,21 @@ describe('dispatchCommand', () => {
     });
   });
 
-  it('reports electron as null outside Electron', async () => {
-    const plain = createCommandHandlers({ appVersion: '1.2.3', versions: { node: '20.19.0' } });
-    await expect(plain.getVersion()).resolves.toEqual({ app: '1.2.3', electron: null, node: '20.19.0' });
+  it('passes validated arguments to the handler, called as a method', async () => {
+    await dispatchCommand(handlers, 'removeMember', ours, ['ABCD 2345'], trusted);
+    await dispatchCommand(handlers, 'updateSettings', ours, [{ approval: 'open' }], trusted);
+    expect(handlers.calls).toEqual([
+      ['removeMember', 'ABCD 2345'],
+      ['updateSettings', { approval: 'open' }],
+    ]);
   });
 
   it('refuses untrusted senders without running or validating anything', async () => {
     const spy = vi.fn(async () => ({ app: 'x', electron: null, node: 'y' }));
-    const spied: CommandHandlers = { getVersion: spy };
+    const spied: CommandHandlers = {
+      ...fixtureHandlers({ app: 'x', electron: null, node: 'y' }),
+      getVersion: spy,
+    };
     for (const sender of [
       null,
       { url: 'https://evil.example/', parent: null },
@@ -116,5 +143,29 @@ describe('dispatchCommand', () => {
     await expect(dispatchCommand(handlers, 'getVersion', ours, [1], trusted)).rejects.toBeInstanceOf(
       BridgeArgumentError,
     );
+  });
+});
+
+describe('runCommand (shared with browser mode)', () => {
+  const handlers = fixtureHandlers({ app: '1.2.3', electron: null, node: '20.19.0' });
+
+  it('validates and runs without any sender check', async () => {
+    await expect(runCommand(handlers, 'getVersion', [])).resolves.toEqual({
+      app: '1.2.3',
+      electron: null,
+      node: '20.19.0',
+    });
+  });
+
+  it('refuses prototype keys and bad arguments before any handler runs', async () => {
+    for (const name of ['__proto__', 'constructor', 'toString']) {
+      await expect(runCommand(handlers, name, [])).rejects.toBeInstanceOf(BridgeRefusedError);
+    }
+    await expect(runCommand(handlers, 'approveJoin', ['../../x'])).rejects.toBeInstanceOf(
+      BridgeArgumentError,
+    );
+    await expect(runCommand(handlers, 'updateSettings', [{ __proto__: 1 }])).resolves.toBeUndefined();
+    await expect(runCommand(handlers, 'updateSettings', [{ evil: 1 }])).rejects.toThrow(/unknown field evil/);
+    expect(handlers.calls).toEqual([['updateSettings', {}]]);
   });
 });

@@ -1,6 +1,9 @@
 // Runs preload/index.ts against a stand-in 'electron' module to check what the page receives: exactly
-// the bridge's commands plus onEvent, invoking only allowlisted channels and never seeing IPC events.
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+// the bridge's commands plus onEvent, invoking only allowlisted channels and never seeing IPC events;
+// and the media port handed on to the page with window.postMessage, to our origin only.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { commandNames } from '../../../common/bridge/index.js';
 import type { StudioBridge } from '../../../common/bridge/index.js';
 
 const electron = vi.hoisted(() => {
@@ -30,21 +33,46 @@ vi.mock('electron', () => ({
 }));
 
 let studio: StudioBridge;
+let preload: { MEDIA_PORT_CHANNEL: string; MEDIA_PORT_MESSAGE: string };
+
+/** The page the preload runs in: only what the preload touches (postMessage, readyState, load). */
+const page = {
+  posted: [] as { message: unknown; targetOrigin: string; transfer: unknown[] }[],
+  loadListeners: [] as (() => void)[],
+  readyState: 'loading',
+};
 
 beforeAll(async () => {
-  await import('../../../preload/index.js');
+  vi.stubGlobal('window', {
+    location: { origin: 'app://studio' },
+    postMessage: (message: unknown, targetOrigin: string, transfer: unknown[]) =>
+      page.posted.push({ message, targetOrigin, transfer }),
+    addEventListener: (type: string, listener: () => void) => {
+      if (type === 'load') page.loadListeners.push(listener);
+    },
+  });
+  vi.stubGlobal('document', {
+    get readyState() {
+      return page.readyState;
+    },
+  });
+  preload = await import('../../../preload/index.js');
   studio = electron.exposed.get('studio') as StudioBridge;
 });
 
-function emit(channel: string, message: unknown): void {
+afterAll(() => {
+  vi.unstubAllGlobals();
+});
+
+function emit(channel: string, message: unknown, ports: unknown[] = []): void {
   for (const listener of electron.listeners.get(channel) ?? [])
-    listener({ sender: 'raw ipcRenderer' }, message);
+    listener({ sender: 'raw ipcRenderer', ports }, message);
 }
 
 describe('preload', () => {
   it('exposes only window.studio with the contract commands and onEvent', () => {
     expect([...electron.exposed.keys()]).toEqual(['studio']);
-    expect(Object.keys(studio).sort()).toEqual(['getVersion', 'onEvent']);
+    expect(Object.keys(studio).sort()).toEqual([...commandNames, 'onEvent'].sort());
   });
 
   it('invokes the namespaced channel and returns the result', async () => {
@@ -69,5 +97,36 @@ describe('preload', () => {
     unsubscribe();
     emit('studio:event', { name: 'focusRequested', payload: { reason: 'second-instance' } });
     expect(seen).toHaveLength(1);
+  });
+});
+
+describe('media port hand-off', () => {
+  const fakePort = { name: 'port2' };
+
+  it('waits for the page to load, then posts the one port to our own origin', () => {
+    emit('studio:media-port', undefined, [fakePort]);
+    expect(page.posted).toEqual([]);
+    page.readyState = 'complete';
+    for (const listener of page.loadListeners.splice(0)) listener();
+    expect(page.posted).toEqual([
+      { message: 'studio:media-port', targetOrigin: 'app://studio', transfer: [fakePort] },
+    ]);
+  });
+
+  it('posts at once after load, and ignores messages without exactly one port', () => {
+    page.posted.length = 0;
+    emit('studio:media-port', undefined, []);
+    emit('studio:media-port', undefined, [fakePort, fakePort]);
+    expect(page.posted).toEqual([]);
+    emit('studio:media-port', undefined, [fakePort]);
+    expect(page.posted).toHaveLength(1);
+  });
+
+  it('uses the channel main sends on and the message the renderer waits for', () => {
+    const root = new URL('../../../', import.meta.url);
+    const mainSide = readFileSync(new URL('main/app/media-port.ts', root), 'utf8');
+    const pageSide = readFileSync(new URL('renderer/src/bridge/media-port.ts', root), 'utf8');
+    expect(mainSide).toContain(`MEDIA_PORT_CHANNEL = '${preload.MEDIA_PORT_CHANNEL}'`);
+    expect(pageSide).toContain(`MEDIA_PORT_MESSAGE = '${preload.MEDIA_PORT_MESSAGE}'`);
   });
 });

@@ -6,6 +6,7 @@ import {
   APP_ENTRY_URL,
   APP_ORIGIN,
   contentSecurityPolicy,
+  isDisplayCaptureAllowed,
   isNavigationAllowed,
   isPermissionAllowed,
   isTrustedSender,
@@ -13,6 +14,7 @@ import {
   rendererEntry,
   securityHeaders,
   trustedOriginsFor,
+  webSocketOriginFor,
 } from '../../../main/app/security-policy.js';
 
 const prodTrusted = trustedOriginsFor({ kind: 'app', url: APP_ENTRY_URL });
@@ -88,6 +90,17 @@ describe('contentSecurityPolicy', () => {
     const meta = /http-equiv="Content-Security-Policy"\s+content="([^"]*)"/.exec(html);
     expect(meta?.[1]).toBe(contentSecurityPolicy({ forMeta: true }));
   });
+  it("names browser mode's bridge WebSocket of the page's own origin, and nothing else", () => {
+    const csp = contentSecurityPolicy({ bridgeOrigin: 'http://127.0.0.1:8080' });
+    expect(directive(csp, 'connect-src')).toBe("connect-src 'self' ws://127.0.0.1:8080");
+    expect(directive(csp, 'worker-src')).toBe("worker-src 'self'");
+    expect(directive(csp, 'script-src')).toBe("script-src 'self'");
+    expect(webSocketOriginFor('https://localhost:9000')).toBe('wss://localhost:9000');
+    expect(webSocketOriginFor('app://studio')).toBeNull();
+    expect(directive(contentSecurityPolicy({ bridgeOrigin: 'javascript:x' }), 'connect-src')).toBe(
+      "connect-src 'self'",
+    );
+  });
   it('travels with nosniff in the response headers', () => {
     const headers = securityHeaders('x');
     expect(headers['Content-Security-Policy']).toBe('x');
@@ -155,5 +168,30 @@ describe('navigation and IPC senders', () => {
     expect(isTrustedSender({ url: '', parent: null }, prodTrusted)).toBe(false);
     expect(isTrustedSender(null, prodTrusted)).toBe(false);
     expect(isTrustedSender(undefined, prodTrusted)).toBe(false);
+  });
+});
+
+describe('isDisplayCaptureAllowed', () => {
+  const request = {
+    frameUrl: 'app://studio/index.html' as string | null,
+    isMainFrame: true,
+    securityOrigin: 'app://studio',
+    videoRequested: true,
+    userGesture: true,
+  };
+  it('grants screen capture to our own top frame after a user gesture', () => {
+    expect(isDisplayCaptureAllowed(request, prodTrusted)).toBe(true);
+  });
+  it('denies other origins, sub-frames, destroyed frames, audio-only and gesture-less requests', () => {
+    for (const change of [
+      { frameUrl: 'https://evil.example/' },
+      { securityOrigin: 'https://evil.example' },
+      { frameUrl: null },
+      { isMainFrame: false },
+      { videoRequested: false },
+      { userGesture: false },
+    ]) {
+      expect(isDisplayCaptureAllowed({ ...request, ...change }, prodTrusted)).toBe(false);
+    }
   });
 });
