@@ -38,6 +38,8 @@ export interface KeySink {
 
 export interface ProducerPipeline extends KeySink {
   readonly preview: MediaStream;
+  /** Starts a new group with a keyframe on the next frame (e.g. when a viewer joins). */
+  requestKeyframe(): void;
   stats(): MediaStats;
   stop(): void;
 }
