@@ -1,27 +1,23 @@
-// A committer's duties in a security group (seed 002): follow the RequestTrack, put join requests
-// through the approval policy, authenticate leave requests, and turn everything approved into commits
-// — batched, one at a time, applied only when the commit comes back on the CommitTrack, retried
-// after the group caught up when the Coordination Service answers 409.
+// A committer's duties in a security group: take the join and leave requests the transport delivers
+// (seed 002's RequestTrack, or the per-joiner KeyPackage and leave tracks of seeds 000/003), put joins
+// through the approval policy, authenticate leaves, and turn everything approved into commits —
+// batched, one at a time, applied only when the commit comes back on the commit track, retried after
+// the group caught up when another commit took the epoch (409 / CounterError) or the lock was busy.
 import { bytesToHex } from '../../common/codec/bytes.js';
+import type { VerifiedIdentity } from '../mls/identity.js';
 import { memberLeaves } from '../mls/identity-credential.js';
 import { commitChanges, epochOf } from '../mls/index.js';
-import type { Change, ClientState, KeyPackage, MlsEnv } from '../mls/index.js';
-import { decodeRequest, encodeCommitRequest, encodeMlsMessage, verifyLeaveRequest } from '../mls/messages.js';
-import type { GroupRequest } from '../mls/messages.js';
-import type { MoqtSessionApi, Subscription } from '../moqt/session/api.js';
+import type { Change, ClientState, KeyPackage, MlsEnv, MlsFramedMessage } from '../mls/index.js';
+import { encodeMlsMessage, keyPackageRef, verifyLeaveRequest } from '../mls/messages.js';
 import { decideByPolicy, describeRequester } from './approval.js';
 import type { ApprovalPolicy } from './approval.js';
-import type { CoordinationClient } from './coordination-client.js';
-import { subscribeGroupTrack } from './security-group.js';
 import type { SecurityGroup, SecurityGroupEvent } from './security-group.js';
+import type { CommitOutcome, GroupTransport } from './transport.js';
 
 export interface CommitterOptions {
   readonly group: SecurityGroup;
   readonly env: MlsEnv;
-  readonly session: MoqtSessionApi;
-  readonly coordinator: CoordinationClient;
-  readonly groupId: string;
-  readonly token: string;
+  readonly transport: GroupTransport;
   readonly approval: ApprovalPolicy;
   readonly batchWindowMs: number;
   readonly selfUpdateIntervalMs: number;
@@ -43,7 +39,6 @@ export class Committer {
   /** Identity keys (hex) to remove: leave requests and moderator removals. */
   private readonly removals = new Set<string>();
   private updateWanted = false;
-  private requests: Subscription | undefined;
   private batchTimer: ReturnType<typeof setTimeout> | undefined;
   private updateTimer: ReturnType<typeof setInterval> | undefined;
   private running = false;
@@ -52,7 +47,11 @@ export class Committer {
   constructor(private readonly options: CommitterOptions) {}
 
   start(): void {
-    void this.followRequests();
+    this.options.transport.setRequestListener({
+      onJoin: (request) => this.onJoinRequest(request),
+      onLeave: (message) => void this.onLeaveRequest(message),
+      onWarning: (message) => this.warn(message),
+    });
     if (this.options.selfUpdateIntervalMs > 0) {
       this.updateTimer = setInterval(() => this.requestUpdate(), this.options.selfUpdateIntervalMs);
       this.updateTimer.unref?.();
@@ -61,7 +60,7 @@ export class Committer {
 
   close(): void {
     this.closed = true;
-    this.requests?.cancel();
+    this.options.transport.setRequestListener(undefined);
     clearTimeout(this.batchTimer);
     clearInterval(this.updateTimer);
   }
@@ -81,27 +80,8 @@ export class Committer {
     if (this.hasWork()) this.kick();
   }
 
-  private async followRequests(): Promise<void> {
-    try {
-      this.requests = await subscribeGroupTrack(this.options.session, this.options.groupId, 'request');
-      for await (const object of this.requests) {
-        if (object.status !== 'normal' || this.closed) continue;
-        let request: GroupRequest;
-        try {
-          request = decodeRequest(object.payload);
-        } catch (error) {
-          this.warn(`ignored a malformed request: ${(error as Error).message}`);
-          continue;
-        }
-        if (request.type === 'join') this.onJoinRequest(request);
-        else void this.onLeaveRequest(request);
-      }
-    } catch (error) {
-      if (!this.closed) this.warn(`RequestTrack ended: ${(error as Error).message}`);
-    }
-  }
-
-  private onJoinRequest(request: Extract<GroupRequest, { type: 'join' }>): void {
+  private onJoinRequest(request: { keyPackage: KeyPackage; identity: VerifiedIdentity }): void {
+    if (this.closed) return;
     const leafKey = bytesToHex(request.keyPackage.leafNode.signaturePublicKey);
     if (this.joins.has(leafKey)) return;
     const requester = describeRequester(request.identity);
@@ -131,13 +111,14 @@ export class Committer {
     }
   }
 
-  private async onLeaveRequest(request: Extract<GroupRequest, { type: 'leave' }>): Promise<void> {
+  private async onLeaveRequest(message: MlsFramedMessage): Promise<void> {
+    if (this.closed) return;
     // Checked against the state of the epoch it was sent in; a stale one is re-sent by the leaver.
     await this.options.group.schedule(async () => {
       const state = this.options.group.mlsState;
       if (!state) return;
       try {
-        const leaf = await verifyLeaveRequest(this.options.env, state, request.message);
+        const leaf = await verifyLeaveRequest(this.options.env, state, message);
         const member = memberLeaves(state).find((m) => m.leafIndex === leaf);
         if (member) this.requestRemoval(member.identityPublicKey);
       } catch (error) {
@@ -208,19 +189,30 @@ export class Committer {
 
   /** One commit attempt; false when there is nothing (left) to commit. */
   private async commitOnce(): Promise<boolean> {
-    const { group, env, coordinator, groupId, token } = this.options;
+    const { group, env, transport } = this.options;
     const prepared = await group.schedule(async () => {
       const state = group.mlsState;
       if (!state) return undefined;
       const changes = this.changesFor(state);
       if (changes.length === 0 && !this.updateWanted) return undefined;
-      // The ratchet tree travels in the Welcome, so joiners need nothing but the WelcomeTrack.
+      // The ratchet tree travels in the Welcome, so joiners need nothing but their Welcome.
       const output = await commitChanges(env, state, changes, { ratchetTreeExtension: true });
       const epoch = epochOf(state);
-      group.setPendingCommit(epoch, encodeMlsMessage(output.commit), output.newState);
+      const commitBytes = encodeMlsMessage(output.commit);
+      const recipients = await Promise.all(
+        changes.flatMap((c) =>
+          c.kind === 'add' ? [keyPackageRef(env, c.keyPackage).then((ref) => bytesToHex(ref))] : [],
+        ),
+      );
+      group.setPendingCommit(epoch, commitBytes, output.newState);
       return {
-        epoch,
-        body: encodeCommitRequest(output.commit, output.welcome),
+        submission: {
+          epoch,
+          commit: output.commit,
+          commitBytes,
+          ...(output.welcome ? { welcome: output.welcome } : {}),
+          recipients,
+        },
         includedUpdate: this.updateWanted,
       };
     });
@@ -228,25 +220,30 @@ export class Committer {
       this.updateWanted = false;
       return false;
     }
-    let outcome: Awaited<ReturnType<CoordinationClient['commit']>>;
-    try {
-      outcome = await coordinator.commit(groupId, prepared.body, token);
-    } catch (error) {
-      // Maybe accepted, maybe not: if it was, it comes back on the CommitTrack and applies.
-      this.warn(`commit for epoch ${prepared.epoch} not confirmed: ${(error as Error).message}`);
-      await group.catchUpTo(prepared.epoch + 1n, UNKNOWN_OUTCOME_WAIT_MS).catch(() => {
-        group.clearPendingCommit(prepared.epoch);
-      });
-      return true;
+    const epoch = prepared.submission.epoch;
+    const outcome: CommitOutcome = await transport.submitCommit(prepared.submission);
+    switch (outcome.kind) {
+      case 'accepted':
+        if (prepared.includedUpdate) this.updateWanted = false;
+        await group.catchUpTo(epoch + 1n);
+        return true;
+      case 'conflict':
+        group.clearPendingCommit(epoch);
+        await group.catchUpTo(outcome.currentEpoch);
+        return true;
+      case 'busy':
+        // Not published: drop it and recompute once the holder of the lock is done.
+        group.clearPendingCommit(epoch);
+        await new Promise((resolve) => setTimeout(resolve, outcome.retryAfterMs));
+        return true;
+      case 'unknown':
+        // Maybe accepted, maybe not: if it was, it comes back on the commit track and applies.
+        this.warn(`commit for epoch ${epoch} not confirmed: ${outcome.reason}`);
+        await group.catchUpTo(epoch + 1n, UNKNOWN_OUTCOME_WAIT_MS).catch(() => {
+          group.clearPendingCommit(epoch);
+        });
+        return true;
     }
-    if (outcome.kind === 'accepted') {
-      if (prepared.includedUpdate) this.updateWanted = false;
-      await group.catchUpTo(prepared.epoch + 1n);
-      return true;
-    }
-    group.clearPendingCommit(prepared.epoch);
-    await group.catchUpTo(outcome.currentEpoch);
-    return true;
   }
 
   private warn(message: string): void {

@@ -1,5 +1,5 @@
-// The client side of the Coordination Service (seed 002 §4.2): POST a Request or a CommitRequest and
-// learn what happened. HTTPS servers are trusted by a pinned certificate fingerprint (`?fp=` in the
+// The client side of the Coordination Service: seed 002 §4.2 (POST a Request or a CommitRequest and
+// learn what happened) and the Epoch Counter API of seeds 000/003 (lock / increment). HTTPS servers are trusted by a pinned certificate fingerprint (`?fp=` in the
 // URL, as for relays), a CA bundle, or the system store; plain HTTP is accepted for loopback tests.
 import { request as httpRequest } from 'node:http';
 import type { ClientRequestArgs, IncomingMessage } from 'node:http';
@@ -32,6 +32,22 @@ export type CommitOutcome =
   | { readonly kind: 'accepted'; readonly epoch: bigint }
   /** 409: the service is at another epoch; catch up on the CommitTrack and try again. */
   | { readonly kind: 'conflict'; readonly currentEpoch: bigint };
+
+export type LockOutcome =
+  /** The lock is ours until it expires; `increment` with this id releases it. */
+  | { readonly kind: 'ok'; readonly lockId: string }
+  /** Someone else holds it; ask again later. */
+  | { readonly kind: 'conflict'; readonly retryAfterMs: number }
+  /** The counter is at another value. */
+  | { readonly kind: 'counter-error'; readonly current: bigint };
+
+export type IncrementOutcome =
+  | { readonly kind: 'ok'; readonly value: bigint }
+  /** Not locked, lock expired, or someone else's: the counter did not move for us. */
+  | { readonly kind: 'error'; readonly reason: string };
+
+/** No counter ever reaches this value, so a lock request for it only reports the current value. */
+const UNREACHABLE_COUNTER = (1n << 63n) - 1n;
 
 export interface CoordinationClientOptions {
   /** `https://host:port/?fp=<sha256>` or `http://127.0.0.1:port/` (loopback testing). */
@@ -76,6 +92,57 @@ export class CoordinationClient {
     if (answer.status === 200) return { kind: 'accepted', epoch: toEpoch(answer.json.epoch) };
     if (answer.status === 409) return { kind: 'conflict', currentEpoch: toEpoch(answer.json.currentEpoch) };
     throw this.failure(answer);
+  }
+
+  /** GET /lock/<counter>?val=N (seeds 000/003 §7.1). */
+  async lock(counter: string, val: bigint, token?: string, clientId?: string): Promise<LockOutcome> {
+    const path = `/lock/${encodeURIComponent(counter)}?val=${val}`;
+    const answer = await this.send('GET', path, new Uint8Array(), token, undefined, clientId);
+    const result = answer.json.result;
+    if (answer.status === 200 && result === 'ok') {
+      const lockId = answer.json.lockId;
+      if (typeof lockId !== 'string' || !/^[0-9a-f]{32}$/.test(lockId))
+        throw this.unexpected(answer, 'no lock id in an ok');
+      return { kind: 'ok', lockId };
+    }
+    if (answer.status === 409 && result === 'conflict') {
+      const after = answer.json.retryAfterMs;
+      const retryAfterMs = typeof after === 'number' && after >= 0 && after <= 3_600_000 ? after : 1000;
+      return { kind: 'conflict', retryAfterMs };
+    }
+    if (answer.status === 409 && result === 'counter-error')
+      return { kind: 'counter-error', current: toEpoch(answer.json.current) };
+    throw this.failure(answer);
+  }
+
+  /** POST /increment/<counter> with the lock id (seeds 000/003 §7.2). */
+  async increment(counter: string, lockId: string, token?: string): Promise<IncrementOutcome> {
+    const body = new TextEncoder().encode(JSON.stringify({ lockId }));
+    const answer = await this.send(
+      'POST',
+      `/increment/${encodeURIComponent(counter)}`,
+      body,
+      token,
+      'application/json',
+    );
+    if (answer.status === 200 && answer.json.result === 'ok')
+      return { kind: 'ok', value: toEpoch(answer.json.value) };
+    if (answer.status === 409 && answer.json.result === 'error') {
+      const reason = typeof answer.json.reason === 'string' ? answer.json.reason : 'refused';
+      return { kind: 'error', reason };
+    }
+    throw this.failure(answer);
+  }
+
+  /**
+   * The counter's current value without taking a lock: a lock request for a value no counter
+   * reaches always answers CounterError(current). (A counter that does not exist yet reads 0.)
+   */
+  async counterValue(counter: string, token?: string): Promise<bigint> {
+    const outcome = await this.lock(counter, UNREACHABLE_COUNTER, token);
+    if (outcome.kind !== 'counter-error')
+      throw new CoordinationError('counter probe unexpectedly took a lock', 0, 'bad-answer');
+    return outcome.current;
   }
 
   /** Mints a token of a lower role for this group (the owner hands these to joiners and committers). */
@@ -138,10 +205,24 @@ export class CoordinationClient {
     token?: string,
     type = 'application/octet-stream',
   ): Promise<Answer> {
+    return this.send('POST', path, body, token, type);
+  }
+
+  private send(
+    method: 'GET' | 'POST',
+    path: string,
+    body: Uint8Array,
+    token?: string,
+    type = 'application/octet-stream',
+    clientId?: string,
+  ): Promise<Answer> {
     const target = new URL(path, this.base);
     const https = target.protocol === 'https:';
-    const headers: Record<string, string> = { 'content-type': type, 'content-length': String(body.length) };
+    const headers: Record<string, string> =
+      method === 'POST' ? { 'content-type': type, 'content-length': String(body.length) } : {};
     if (token) headers.authorization = `Bearer ${token}`;
+    // The service names lock holders by this header (else by address, shared by every local member).
+    if (clientId) headers['x-client-id'] = clientId;
     const timeoutMs = this.options.timeoutMs ?? 10_000;
     return new Promise<Answer>((resolve, reject) => {
       const fail = (error: Error) =>
@@ -182,17 +263,18 @@ export class CoordinationClient {
       };
       const req = https
         ? httpsRequest(target, {
-            method: 'POST',
+            method,
             headers,
             timeout: timeoutMs,
             ...(this.options.caPem ? { ca: this.options.caPem } : {}),
             ...(this.pins.length > 0 ? { createConnection: this.pinnedConnection } : {}),
           })
-        : httpRequest(target, { method: 'POST', headers, timeout: timeoutMs });
+        : httpRequest(target, { method, headers, timeout: timeoutMs });
       req.on('response', onResponse);
       req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
       req.on('error', fail);
-      req.end(body);
+      if (method === 'POST') req.end(body);
+      else req.end();
     });
   }
 }

@@ -18,12 +18,13 @@ import { SealedValues } from '../store/sealed-values.js';
 import { keyFileSecretBox } from '../store/secret-box.js';
 import type { SecretBox } from '../store/secret-box.js';
 import { CoordinationClient } from './coordination-client.js';
+import { LocalTrackPublisher } from './local-publisher.js';
 import { SecurityGroup } from './security-group.js';
 import type { SecurityGroupOptions } from './security-group.js';
 
 export interface MemberOptions extends Omit<
   SecurityGroupOptions,
-  'identity' | 'env' | 'session' | 'coordinator' | 'groups' | 'values' | 'groupId'
+  'identity' | 'env' | 'session' | 'coordinator' | 'groups' | 'values' | 'groupId' | 'publisher'
 > {
   /** Holds `member.db` and `member.key` (created 0600 on first use). */
   readonly dataDir: string;
@@ -63,9 +64,14 @@ export async function openMember(options: MemberOptions): Promise<Member> {
     const identity = stored ? importIdentity(stored) : generateIdentity(options.displayName);
     if (!stored) values.set(IDENTITY_KEY, exportIdentity(identity));
     const env = await createMlsEnv({ authService: identityAuthService });
+    // With the epoch counter the member publishes its own group tracks beside whatever the
+    // application serves on the same session.
+    const publisher =
+      options.protocol === 'epoch-counter' ? new LocalTrackPublisher(options.handler) : undefined;
+    const handler = publisher ?? options.handler;
     session = await connectMoqt(options.relayUrl, {
       implementation: 'moq-studio member',
-      ...(options.handler ? { handler: options.handler } : {}),
+      ...(handler ? { handler } : {}),
       ...(options.caPem ? { caPem: options.caPem } : {}),
     });
     const coordinator = new CoordinationClient({
@@ -80,6 +86,7 @@ export async function openMember(options: MemberOptions): Promise<Member> {
       coordinator,
       groups: new GroupStateRepository(database, box),
       values,
+      ...(publisher ? { publisher } : {}),
     });
     const openSession = session;
     return {

@@ -1,7 +1,9 @@
-// One member of a security group (seed 002): joins through the Coordination Service (creating the
-// group when the service answers 201), follows the CommitTrack in epoch order, persists every step in
-// SQLite, catches up by FETCH after a gap or a restart, leaves with a self-Remove request, and rejoins
-// from scratch (DAVE-style) when a commit cannot be processed. Committer duties live in committer.ts.
+// One member of a security group: creates or joins it, follows the commit track in epoch order,
+// persists every step in SQLite, catches up by FETCH after a gap or a restart, leaves with a
+// self-Remove request, and rejoins from scratch (DAVE-style) when a commit cannot be processed.
+// How messages travel — seed 002's Coordination Service or seeds 000/003's Epoch Counter with
+// members publishing on MoQ — is the transport's business (transport.ts); committer duties live in
+// committer.ts.
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '../../common/codec/bytes.js';
 import { groupTrack } from '../coordination/tracks.js';
@@ -24,20 +26,22 @@ import {
   createSelfRemoveProposal,
   decodeFramedMessage,
   decodeWelcome,
-  encodeJoinRequest,
-  encodeLeaveRequest,
   keyPackageRef,
   welcomeIsFor,
 } from '../mls/messages.js';
 import { verificationCodeOf } from '../mls/verification.js';
-import { RequestErrorCode } from '../moqt/codec/error-codes.js';
-import { RequestRejectedError } from '../moqt/session/api.js';
-import type { MoqtObject, MoqtSessionApi, Subscription } from '../moqt/session/api.js';
+import type { MoqtSessionApi, Subscription } from '../moqt/session/api.js';
 import type { GroupStateRepository } from '../store/group-state-repository.js';
 import type { SealedValues } from '../store/sealed-values.js';
 import type { ApprovalPolicy, JoinRequest } from './approval.js';
 import { Committer } from './committer.js';
 import type { CoordinationClient } from './coordination-client.js';
+import { CounterTransport } from './counter-transport.js';
+import type { CounterStats } from './counter-transport.js';
+import type { LocalTrackPublisher } from './local-publisher.js';
+import { subscribePatiently } from './moq-tracks.js';
+import { Seed002Transport } from './seed002-transport.js';
+import type { CommitObject, GroupProtocol, GroupTransport, WelcomeInbox } from './transport.js';
 
 export interface MemberInfo {
   readonly leafIndex: number;
@@ -91,35 +95,43 @@ export interface SecurityGroupOptions {
   /** Give up waiting for a Welcome after this long. Default 120 s. */
   readonly joinTimeoutMs?: number;
   readonly onEvent?: (event: SecurityGroupEvent) => void;
+  /**
+   * How group messages travel: 'seed-002' (default) through the Coordination Service's request /
+   * commit API and its tracks; 'epoch-counter' (seeds 000/003) published by the members themselves,
+   * commits serialized by the service's lock / increment API. All members of a group must agree.
+   */
+  readonly protocol?: GroupProtocol;
+  /**
+   * Serves the tracks this member publishes ('epoch-counter' only); must be the session's request
+   * handler (openMember installs one).
+   */
+  readonly publisher?: LocalTrackPublisher;
 }
 
-/** Objects past our epoch held while earlier ones are missing; more means something is badly off. */
+/** Epochs past ours held while earlier ones are missing; more means something is badly off. */
 const MAX_BUFFERED_COMMITS = 4096;
-const FAR_FUTURE_GROUP = 1n << 62n;
+/** Distinct objects kept per epoch: with many publishers, a bad one must not shadow the real one. */
+const MAX_CANDIDATES_PER_EPOCH = 4;
 /** While waiting for a Welcome or an epoch, look for missed objects by FETCH this often. */
 const CATCH_UP_INTERVAL_MS = 1000;
+/**
+ * With many commit publishers, how long a member that cannot process any commit for its epoch
+ * waits for a usable one before concluding its own state is the problem and rejoining.
+ */
+const STUCK_REJOIN_MS = 10_000;
+const JOIN_ATTEMPTS = 5;
 
 /**
- * SUBSCRIBE to one of the group's tracks. Right after a relay or coordinator (re)starts, the
- * coordinator may not have announced the tracks yet: DOES_NOT_EXIST is retried for a while.
+ * SUBSCRIBE to one of the group's seed 002 tracks. Right after a relay or coordinator (re)starts,
+ * the coordinator may not have announced the tracks yet: DOES_NOT_EXIST is retried for a while.
  */
-export async function subscribeGroupTrack(
+export function subscribeGroupTrack(
   session: MoqtSessionApi,
   groupId: string,
   track: 'commit' | 'request' | 'welcome',
   patienceMs = 15_000,
 ): Promise<Subscription> {
-  const deadline = Date.now() + patienceMs;
-  for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
-    try {
-      return await session.subscribe(groupTrack(groupId, track));
-    } catch (error) {
-      const missing =
-        error instanceof RequestRejectedError && error.errorCode === RequestErrorCode.DOES_NOT_EXIST;
-      if (!missing || Date.now() + delay > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  }
+  return subscribePatiently(session, groupTrack(groupId, track), patienceMs);
 }
 
 export class SecurityGroupError extends Error {
@@ -128,9 +140,12 @@ export class SecurityGroupError extends Error {
 
 export class SecurityGroup {
   readonly groupIdBytes: Uint8Array;
+  /** How group messages travel (seed 002 or epoch counter). */
+  readonly transport: GroupTransport;
   private state: ClientState | undefined;
-  private commitSubscription: Subscription | undefined;
-  private readonly buffered = new Map<bigint, Uint8Array>();
+  /** Candidate commit objects per epoch (normally one), oldest first. */
+  private readonly buffered = new Map<bigint, Uint8Array[]>();
+  private stuckTimer: ReturnType<typeof setTimeout> | undefined;
   private pending: { epoch: bigint; hash: string; state: ClientState } | undefined;
   private serial: Promise<unknown> = Promise.resolve();
   private epochWaiters: { epoch: bigint; resolve: () => void }[] = [];
@@ -143,6 +158,29 @@ export class SecurityGroup {
   private constructor(private readonly options: SecurityGroupOptions) {
     this.groupIdBytes = new TextEncoder().encode(options.groupId);
     this.token = options.token ?? options.values.getText(this.tokenKey());
+    this.transport = this.createTransport();
+  }
+
+  private createTransport(): GroupTransport {
+    const { options } = this;
+    const common = {
+      groupId: options.groupId,
+      session: options.session,
+      coordinator: options.coordinator,
+      token: () => this.token,
+      warn: (message: string) => this.warn(message),
+    };
+    if ((options.protocol ?? 'seed-002') === 'seed-002') return new Seed002Transport(common);
+    if (!options.publisher) {
+      throw new SecurityGroupError(
+        "the 'epoch-counter' protocol needs a LocalTrackPublisher as the session's handler (openMember installs one)",
+      );
+    }
+    return new CounterTransport({
+      ...common,
+      publisher: options.publisher,
+      identityPublicKey: options.identity.publicKey,
+    });
   }
 
   /** Resumes the group from SQLite if this member has it, else creates or joins it. */
@@ -179,6 +217,15 @@ export class SecurityGroup {
     return this.committer !== undefined;
   }
 
+  get protocol(): GroupProtocol {
+    return this.transport.protocol;
+  }
+
+  /** Lock outcomes of the 'epoch-counter' protocol (undefined for seed 002). */
+  get counterStats(): Readonly<CounterStats> | undefined {
+    return this.transport instanceof CounterTransport ? { ...this.transport.stats } : undefined;
+  }
+
   members(): MemberInfo[] {
     if (!this.state) return [];
     return memberLeaves(this.state).map((m) => ({
@@ -206,9 +253,9 @@ export class SecurityGroup {
   }
 
   /**
-   * Asks to leave: a self-Remove proposal in a PrivateMessage, sent to the Coordination Service for
-   * the committers. The proposal is bound to an epoch, so it is re-sent after every epoch change
-   * until the removal commit arrives. Resolves when this member has been removed.
+   * Asks to leave: a self-Remove proposal in a PrivateMessage, sent to the committers (through the
+   * Coordination Service, or on our own leave track). The proposal is bound to an epoch, so it is
+   * re-sent after every epoch change until the removal commit arrives. Resolves when removed.
    */
   async leave(): Promise<void> {
     const removed = this.whenRemoved();
@@ -216,7 +263,7 @@ export class SecurityGroup {
       const state = this.state;
       if (!state || this.closed) return;
       const proposal = await createSelfRemoveProposal(this.options.env, state);
-      await this.options.coordinator.request(this.options.groupId, encodeLeaveRequest(proposal), this.token);
+      await this.transport.sendLeave(epochOf(state), proposal);
     };
     let lastEpoch = -1n;
     const resend = async () => {
@@ -246,8 +293,9 @@ export class SecurityGroup {
   /** Stops following the group (the state stays in SQLite for the next open). */
   close(): void {
     this.closed = true;
-    this.commitSubscription?.cancel();
+    clearTimeout(this.stuckTimer);
     this.committer?.close();
+    this.transport.close();
   }
 
   // ---- joining ----
@@ -257,68 +305,75 @@ export class SecurityGroup {
   }
 
   private async start(): Promise<void> {
-    await this.followCommits();
+    await this.transport.followCommits((commit) => this.onCommitObject(commit));
     const stored = this.options.groups.load(this.groupIdBytes);
     if (stored) {
       this.state = deserializeGroupState(stored.state);
       this.restorePendingCommit();
       this.emit({ type: 'joined', epoch: stored.epoch, created: false, resumed: true });
-      if (this.options.committer || this.options.values.getText(this.ownerKey()) === 'owner')
-        this.startCommitter();
+      if (this.options.committer || this.isCreator()) this.startCommitter();
       this.emitEpoch(false);
-      this.schedule(() => this.drain());
-      void this.catchUp();
+      void this.schedule(() => this.drain());
+      void this.catchUp().then(() => this.recoverIfBehind(stored.epoch));
       return;
     }
     await this.join();
+  }
+
+  private isCreator(): boolean {
+    const role = this.options.values.getText(this.ownerKey());
+    return role === 'owner' || role === 'creator';
   }
 
   private ownerKey(): string {
     return `coordination-role:${this.options.groupId}`;
   }
 
-  private async followCommits(): Promise<void> {
-    const subscription = await subscribeGroupTrack(this.options.session, this.options.groupId, 'commit');
-    this.commitSubscription = subscription;
-    void this.consume(subscription, (object) => this.onCommitObject(object));
-  }
-
-  private async consume(
-    objects: AsyncIterable<MoqtObject>,
-    onObject: (o: MoqtObject) => void,
-  ): Promise<void> {
-    try {
-      for await (const object of objects) {
-        if (object.status === 'normal') onObject(object);
-      }
-    } catch (error) {
-      if (!this.closed) this.warn(`track ended: ${(error as Error).message}`);
-    }
-  }
-
   private async join(): Promise<void> {
-    const { env, identity, coordinator, groupId } = this.options;
-    const welcomes = await subscribeGroupTrack(this.options.session, groupId, 'welcome');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.joinOnce();
+        break;
+      } catch (error) {
+        // Only a lost race to create the group is retried; the next attempt finds it existing.
+        if (!(error instanceof CreationLostError) || attempt >= JOIN_ATTEMPTS) throw error;
+        this.warn(error.message);
+      }
+    }
+    void this.schedule(() => this.drain());
+  }
+
+  private async joinOnce(): Promise<void> {
+    const { env, identity } = this.options;
+    const own = await createIdentityKeyPackage(env, identity);
+    const ref = await keyPackageRef(env, own.publicPackage);
+    const inbox = await this.transport.openWelcomeInbox(bytesToHex(ref));
     try {
-      const own = await createIdentityKeyPackage(env, identity);
-      const ref = await keyPackageRef(env, own.publicPackage);
-      const outcome = await coordinator.request(groupId, encodeJoinRequest(own.publicPackage), this.token);
-      if (outcome.kind === 'created') {
-        this.token = outcome.ownerToken;
-        this.options.values.set(this.tokenKey(), outcome.ownerToken);
-        this.options.values.set(this.ownerKey(), 'owner');
+      const grant = await this.transport.requestJoin(own.publicPackage);
+      if (grant.kind === 'create') {
         const state = await createMlsGroup(env, this.groupIdBytes, own);
+        try {
+          await grant.confirm();
+        } catch (error) {
+          throw new CreationLostError((error as Error).message);
+        }
+        if (grant.ownerToken) {
+          this.token = grant.ownerToken;
+          this.options.values.set(this.tokenKey(), grant.ownerToken);
+        }
+        // 'owner' = holds the service's owner token (seed 002); 'creator' = committer by creation.
+        this.options.values.set(this.ownerKey(), grant.ownerToken ? 'owner' : 'creator');
         this.adopt(state, true);
         this.startCommitter();
       } else {
-        const state = await this.awaitWelcome(welcomes, ref, own);
+        const state = await this.awaitWelcome(inbox, ref, own);
         this.adopt(state, false);
         if (this.options.committer) this.startCommitter();
       }
     } finally {
-      welcomes.cancel();
+      inbox.close();
+      this.transport.joinFinished();
     }
-    this.schedule(() => this.drain());
   }
 
   private adopt(state: ClientState, created: boolean): void {
@@ -336,7 +391,7 @@ export class SecurityGroup {
 
   /** Waits for the Welcome naming our KeyPackage; other joiners' Welcomes are skipped. */
   private async awaitWelcome(
-    welcomes: Subscription,
+    inbox: WelcomeInbox,
     ref: Uint8Array,
     own: MemberKeyPackage,
   ): Promise<ClientState> {
@@ -362,9 +417,7 @@ export class SecurityGroup {
         this.warn(`ignored an unusable Welcome: ${(error as Error).message}`);
       }
     };
-    void this.consume(welcomes, (object) => void tryWelcome(object.payload));
-    // A Welcome published before the relay had our subscription in place is only reachable by FETCH.
-    let fetchFrom = welcomes.largest ? welcomes.largest.group + 1n : 0n;
+    inbox.onPayload((payload) => void tryWelcome(payload));
     const poll = setInterval(() => {
       if (Date.now() > deadline) {
         failed?.(
@@ -372,12 +425,7 @@ export class SecurityGroup {
         );
         return;
       }
-      void this.fetchObjects(groupTrack(groupId, 'welcome'), fetchFrom).then(async (objects) => {
-        for (const object of objects) {
-          fetchFrom = object.groupId + 1n > fetchFrom ? object.groupId + 1n : fetchFrom;
-          await tryWelcome(object.payload);
-        }
-      });
+      void inbox.poll();
     }, CATCH_UP_INTERVAL_MS);
     try {
       return await result;
@@ -386,32 +434,21 @@ export class SecurityGroup {
     }
   }
 
-  private async fetchObjects(track: ReturnType<typeof groupTrack>, from: bigint): Promise<MoqtObject[]> {
-    try {
-      const result = await this.options.session.fetch(track, {
-        start: { group: from, object: 0n },
-        end: { group: FAR_FUTURE_GROUP, object: 0n },
-      });
-      const objects: MoqtObject[] = [];
-      for await (const object of result) if (object.status === 'normal') objects.push(object);
-      return objects;
-    } catch {
-      // Nothing there yet (the relay and the publisher have nothing in range): not an error.
-      return [];
-    }
-  }
+  // ---- following the commit track ----
 
-  // ---- following the CommitTrack ----
-
-  private onCommitObject(object: MoqtObject): void {
-    const epoch = object.groupId;
+  private onCommitObject(commit: CommitObject): void {
+    const { epoch, payload } = commit;
     if (this.state && epoch < epochOf(this.state)) return;
-    if (this.buffered.size >= MAX_BUFFERED_COMMITS && !this.buffered.has(epoch)) {
+    const candidates = this.buffered.get(epoch);
+    if (!candidates && this.buffered.size >= MAX_BUFFERED_COMMITS) {
       this.warn(`dropping commit for epoch ${epoch}: too many commits waiting for earlier ones`);
       return;
     }
-    this.buffered.set(epoch, object.payload);
-    this.schedule(() => this.drain());
+    if (candidates?.some((c) => Buffer.compare(Buffer.from(c), Buffer.from(payload)) === 0)) return;
+    if (candidates && candidates.length >= MAX_CANDIDATES_PER_EPOCH) return;
+    if (candidates) candidates.push(payload);
+    else this.buffered.set(epoch, [payload]);
+    void this.schedule(() => this.drain());
   }
 
   /** Runs `work` after all state changes queued before it (commits are applied one at a time). */
@@ -424,9 +461,10 @@ export class SecurityGroup {
   private async drain(): Promise<void> {
     while (this.state && !this.closed) {
       const epoch = epochOf(this.state);
-      const bytes = this.buffered.get(epoch);
+      const candidates = this.buffered.get(epoch);
+      const bytes = candidates?.shift();
       if (bytes === undefined) break;
-      this.buffered.delete(epoch);
+      if (candidates!.length === 0) this.buffered.delete(epoch);
       await this.apply(epoch, bytes);
     }
     if (this.state && [...this.buffered.keys()].some((e) => e > epochOf(this.state!))) void this.catchUp();
@@ -447,10 +485,14 @@ export class SecurityGroup {
         removed = processed.removed;
       } catch (error) {
         if (this.options.groups.isProcessed(this.groupIdBytes, bytes)) return;
-        await this.rejoin(`commit for epoch ${epoch} could not be processed: ${(error as Error).message}`);
+        const reason = `commit for epoch ${epoch} could not be processed: ${(error as Error).message}`;
+        if (this.transport.singleCommitSource) await this.rejoin(reason);
+        else this.suspectCommit(epoch, reason);
         return;
       }
     }
+    clearTimeout(this.stuckTimer);
+    this.stuckTimer = undefined;
     if (this.pending && this.pending.epoch <= epoch) this.pending = undefined;
     if (removed || isRemoved(next)) {
       this.options.groups.delete(this.groupIdBytes);
@@ -467,6 +509,7 @@ export class SecurityGroup {
       return { newEpoch: epochOf(next), newState: serializeGroupState(next) };
     });
     this.state = next;
+    this.transport.onApplied({ epoch, payload: bytes }, this.committer !== undefined);
     this.emitEpoch(own);
     const reached = epochOf(next);
     this.epochWaiters = this.epochWaiters.filter((w) => {
@@ -477,13 +520,51 @@ export class SecurityGroup {
     this.committer?.onEpoch();
   }
 
-  /** Fills gaps from the relay's cache or, through it, the Coordination Service's outbox. */
+  /**
+   * Many publishers (epoch counter): an object that does not process may be someone's garbage, so
+   * it is dropped and another awaited. If none works while the group has moved past us, our own
+   * state is the problem: rejoin.
+   */
+  private suspectCommit(epoch: bigint, reason: string): void {
+    this.warn(`ignored a ${reason}`);
+    if (this.stuckTimer) return;
+    this.stuckTimer = setTimeout(() => {
+      this.stuckTimer = undefined;
+      if (this.closed || !this.state || epochOf(this.state) !== epoch) return;
+      void this.schedule(async () => {
+        if (this.closed || !this.state || epochOf(this.state) !== epoch) return;
+        const latest = await this.transport.latestEpoch();
+        const movedOn = latest !== undefined && latest > epoch;
+        if (movedOn || [...this.buffered.keys()].some((e) => e > epoch)) await this.rejoin(reason);
+      });
+    }, STUCK_REJOIN_MS);
+    this.stuckTimer.unref?.();
+  }
+
+  /**
+   * After resuming: when the service says the group is past the epoch we stored and nobody can give
+   * us the commits in between (everyone who kept them is gone), rejoin rather than stay behind.
+   */
+  private async recoverIfBehind(storedEpoch: bigint): Promise<void> {
+    const latest = await this.transport.latestEpoch();
+    if (latest === undefined || latest <= storedEpoch || this.closed) return;
+    try {
+      await this.catchUpTo(latest);
+    } catch (error) {
+      if (this.closed || !this.state) return;
+      await this.schedule(() =>
+        this.rejoin(`cannot catch up to epoch ${latest}: ${(error as Error).message}`),
+      );
+    }
+  }
+
+  /** Fills gaps from the relay's cache or, through it, whoever still keeps the commits. */
   private async catchUp(): Promise<void> {
     if (this.fetching || !this.state || this.closed) return;
     this.fetching = true;
     try {
       const from = epochOf(this.state);
-      const objects = await this.fetchObjects(groupTrack(this.options.groupId, 'commit'), from);
+      const objects = await this.transport.fetchCommits(from, this.state);
       for (const object of objects) this.onCommitObject(object);
     } finally {
       this.fetching = false;
@@ -526,17 +607,16 @@ export class SecurityGroup {
   }
 
   private startCommitter(): void {
-    if (this.committer || !this.token) {
-      if (!this.token) this.warn('committer role requested without a coordination token');
+    if (this.committer) return;
+    // Seed 002's service only takes commits with a token; the epoch counter needs none by default.
+    if (!this.token && this.transport.protocol === 'seed-002') {
+      this.warn('committer role requested without a coordination token');
       return;
     }
     this.committer = new Committer({
       group: this,
       env: this.options.env,
-      session: this.options.session,
-      coordinator: this.options.coordinator,
-      groupId: this.options.groupId,
-      token: this.token,
+      transport: this.transport,
       approval: this.options.approval ?? { kind: 'manual' },
       batchWindowMs: this.options.batchWindowMs ?? 50,
       selfUpdateIntervalMs: this.options.selfUpdateIntervalMs ?? 0,
@@ -601,3 +681,6 @@ export class SecurityGroup {
     this.emit({ type: 'warning', message });
   }
 }
+
+/** We got lock 0 but someone else's increment made the group first. */
+class CreationLostError extends SecurityGroupError {}

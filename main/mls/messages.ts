@@ -1,6 +1,7 @@
-// The MLS messages a security group exchanges over the Coordination Service and MoQ tracks (seed 002
-// §4): MLSMessage encoding, the Request (join with a KeyPackage, leave with a self-Remove proposal)
-// and CommitRequest structures, and the checks a committer runs on a request before acting on it.
+// The MLS messages a security group exchanges over the Coordination Service and MoQ tracks: MLSMessage
+// encoding, seed 002's Request (join with a KeyPackage, leave with a self-Remove proposal) and
+// CommitRequest structures, the KeyPackage / Welcome / leave objects of the seeds 000/003 tracks,
+// and the checks a committer runs on a request before acting on it.
 import {
   createProposal,
   defaultProposalTypes,
@@ -66,12 +67,7 @@ const welcomeMessage = (welcome: Welcome): MlsMessage => ({
 
 /** Request { join; KeyPackage as MLSMessage }. */
 export function encodeJoinRequest(keyPackage: KeyPackage): Uint8Array {
-  const message: MlsMessage = {
-    version: protocolVersions.mls10,
-    wireformat: wireformats.mls_key_package,
-    keyPackage,
-  };
-  return concatBytes(Uint8Array.of(REQUEST_JOIN), encodeMlsMessage(message));
+  return concatBytes(Uint8Array.of(REQUEST_JOIN), encodeKeyPackageMessage(keyPackage));
 }
 
 /** Request { leave; PrivateMessage carrying a Remove proposal of the sender's own leaf }. */
@@ -94,21 +90,39 @@ export function decodeRequest(bytes: Uint8Array): GroupRequest {
   } catch (error) {
     throw new GroupMessageError('request', (error as Error).message);
   }
-  if (parsed.type === 'join') {
-    const message = decodeMlsMessage(parsed.keyPackage, 'key_package');
-    if (message.wireformat !== wireformats.mls_key_package) {
-      throw new GroupMessageError('key_package', 'not a KeyPackage');
-    }
-    const leaf = message.keyPackage.leafNode;
-    let identity: VerifiedIdentity;
-    try {
-      identity = verifyLeafCredential(leaf.credential, leaf.signaturePublicKey);
-    } catch (error) {
-      throw new GroupMessageError('key_package.credential', (error as Error).message);
-    }
-    return { type: 'join', keyPackage: message.keyPackage, identity };
-  }
+  if (parsed.type === 'join') return { type: 'join', ...decodeKeyPackageMessage(parsed.keyPackage) };
   return { type: 'leave', message: decodeFramedMessage(parsed.message, 'remove') };
+}
+
+/**
+ * An MLSMessage carrying a KeyPackage whose credential binds a valid identity: the body of a seed
+ * 002 join request and the object of a seeds 000/003 KeyPackage track.
+ */
+export function decodeKeyPackageMessage(
+  bytes: Uint8Array,
+  field = 'key_package',
+): { readonly keyPackage: KeyPackage; readonly identity: VerifiedIdentity } {
+  const message = decodeMlsMessage(bytes, field);
+  if (message.wireformat !== wireformats.mls_key_package) {
+    throw new GroupMessageError(field, 'not a KeyPackage');
+  }
+  const leaf = message.keyPackage.leafNode;
+  let identity: VerifiedIdentity;
+  try {
+    identity = verifyLeafCredential(leaf.credential, leaf.signaturePublicKey);
+  } catch (error) {
+    throw new GroupMessageError(`${field}.credential`, (error as Error).message);
+  }
+  return { keyPackage: message.keyPackage, identity };
+}
+
+/** A KeyPackage as an MLSMessage (a seeds 000/003 KeyPackage track object). */
+export function encodeKeyPackageMessage(keyPackage: KeyPackage): Uint8Array {
+  return encodeMlsMessage({
+    version: protocolVersions.mls10,
+    wireformat: wireformats.mls_key_package,
+    keyPackage,
+  });
 }
 
 /** CommitRequest { PrivateMessage commit; optional<Welcome> welcome }. */
