@@ -5,6 +5,7 @@ import { demoCommand } from './cli/demo-command.js';
 import { broadcastCommand, watchCommand } from './cli/member-commands.js';
 import { relayCommand } from './cli/relay-command.js';
 import { relayTokenCommand } from './cli/relay-token-command.js';
+import { serveCommand } from './cli/serve-command.js';
 
 interface Command {
   readonly summary: string;
@@ -36,6 +37,10 @@ const commands: Record<string, Command> = {
   watch: {
     summary: 'Join a security group and decrypt its media (moq-studio watch --help)',
     run: watchCommand,
+  },
+  serve: {
+    summary: 'Run the studio in a browser: renderer + bridge over HTTP (moq-studio serve --help)',
+    run: serveCommand,
   },
   version: {
     summary: 'Print the version of MoQ Studio',

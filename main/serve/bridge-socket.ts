@@ -72,9 +72,11 @@ export function closeReason(text: string): string {
   return reason;
 }
 
+/** A plain Uint8Array view (not a Buffer), so the core sees the same type as from Electron's port. */
 function toBytes(data: RawData): Uint8Array {
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  const buffer = Array.isArray(data) ? Buffer.concat(data) : data;
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
 /** The request envelope, exactly: {id, name, args} and no other key. */

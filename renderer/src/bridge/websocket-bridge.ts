@@ -108,9 +108,9 @@ export function connectBrowserStudio(url: string): Promise<StudioConnection> {
     }
   };
 
-  const call = (name: CommandName, args: unknown[]): Promise<unknown> => {
+  const call = async (name: CommandName, args: unknown[]): Promise<unknown> => {
     validateCommandArgs(name, args); // fail fast with the contract's message; the server checks again
-    if (closedError) return Promise.reject(closedError);
+    if (closedError) throw closedError;
     const id = nextId++;
     const text = encodeWire({ id, name, args });
     return new Promise((resolve, reject) => {
@@ -155,6 +155,8 @@ export function connectBrowserStudio(url: string): Promise<StudioConnection> {
       opened = true;
       resolve(connection);
     };
+    // Every failure also arrives as a close event, which carries the code; nothing to do here.
+    socket.onerror = () => {};
     socket.onclose = (event: CloseEvent) => {
       closedError = new BridgeConnectionClosedError(describeClose(event));
       for (const { reject: fail } of pending.values()) fail(closedError);
