@@ -1,6 +1,7 @@
 // `moq-studio demo` as a function: an embedded relay + Coordination Service, a producer streaming
 // synthetic SFrame-encrypted media, a moderator who approves every join, N viewers joining at once,
-// one viewer removed part-way, then a summary of what each member saw.
+// one viewer removed part-way, then a summary of what each member saw — with either security-group
+// protocol (seed 002 or the epoch counter of seeds 000/003).
 import { join } from 'node:path';
 import { openMember } from '../groups/member.js';
 import type { Member, MemberOptions } from '../groups/member.js';
@@ -11,6 +12,7 @@ import { MediaKeys } from './media-keys.js';
 import { SyntheticPublisher, watchMedia } from './synthetic-media.js';
 import type { ViewerStats } from './synthetic-media.js';
 import { CoordinationClient } from '../groups/coordination-client.js';
+import type { GroupProtocol } from '../groups/transport.js';
 
 export interface DemoOptions {
   readonly dataDir: string;
@@ -18,6 +20,8 @@ export interface DemoOptions {
   readonly durationMs: number;
   readonly fps: number;
   readonly frameBytes: number;
+  /** Security-group protocol of every member. Default seed-002. */
+  readonly protocol?: GroupProtocol;
   /** Called about every 250 ms with the current numbers (the CLI draws its progress line). */
   readonly onProgress?: (progress: DemoProgress) => void;
 }
@@ -74,6 +78,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     displayName: name,
     relayUrl: stack.relayUrl,
     coordinatorUrl: stack.coordinatorUrl,
+    protocol: options.protocol ?? 'seed-002',
   });
   const warn = (who: string) => (event: SecurityGroupEvent) => {
     if (event.type === 'warning') failures.push(`${who}: ${event.message}`);
@@ -107,14 +112,22 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     members.push(producer);
     await publisher.announce(producer.session);
 
-    // Moderator: a committer with a token from the owner, approving every join request.
-    const ownerToken = producer.group.ownerToken;
-    if (!ownerToken) throw new Error('the producer did not create the group');
-    const coordinator = new CoordinationClient({ url: stack.coordinatorUrl });
+    // Moderator: a committer approving every join request; seed 002's service wants a committer
+    // token from the owner, the epoch counter needs none.
+    let token: string | undefined;
+    if ((options.protocol ?? 'seed-002') === 'seed-002') {
+      const ownerToken = producer.group.ownerToken;
+      if (!ownerToken) throw new Error('the producer did not create the group');
+      token = await new CoordinationClient({ url: stack.coordinatorUrl }).mintToken(
+        groupId,
+        ownerToken,
+        'committer',
+      );
+    }
     const moderator = await openMember({
       ...base('Moderator'),
       committer: true,
-      token: await coordinator.mintToken(groupId, ownerToken, 'committer'),
+      ...(token ? { token } : {}),
       onEvent: (event) => {
         if (event.type === 'join-request') event.approve();
         warn('Moderator')(event);

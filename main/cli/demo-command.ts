@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runDemo } from '../broadcast/demo.js';
 import type { DemoSummary } from '../broadcast/demo.js';
+import { parseProtocol } from './member-commands.js';
 import { positiveInteger, progressLine } from './output.js';
 
-export const demoUsage = `Usage: moq-studio demo [--viewers 5] [--seconds 10] [--fps 30] [--frame-bytes 4000] [--json] [--data-dir DIR]
+export const demoUsage = `Usage: moq-studio demo [--viewers 5] [--seconds 10] [--fps 30] [--frame-bytes 4000] [--protocol P] [--json] [--data-dir DIR]
 
   Starts an embedded relay and Coordination Service, a producer streaming synthetic
   SFrame-encrypted frames, a moderator approving every join and N viewers joining at once;
@@ -19,6 +20,7 @@ export const demoUsage = `Usage: moq-studio demo [--viewers 5] [--seconds 10] [-
   --seconds      how long to stream (default 10)
   --fps          frames per second (default 30)
   --frame-bytes  size of each synthetic frame (default 4000)
+  --protocol     security-group protocol: seed-002 (default) or epoch-counter (seeds 000/003)
   --json         print the summary as JSON only (no progress display)
   --data-dir     keep the members' databases here (default: a temporary folder, removed after)`;
 
@@ -30,6 +32,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
       seconds: { type: 'string', default: '10' },
       fps: { type: 'string', default: '30' },
       'frame-bytes': { type: 'string', default: '4000' },
+      protocol: { type: 'string', default: 'seed-002' },
       json: { type: 'boolean', default: false },
       'data-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -44,6 +47,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const seconds = positiveInteger('--seconds', values.seconds, 3600);
   const fps = positiveInteger('--fps', values.fps, 120);
   const frameBytes = positiveInteger('--frame-bytes', values['frame-bytes'], 1_000_000);
+  const protocol = parseProtocol(values.protocol);
   const dataDir = values['data-dir'] ?? mkdtempSync(join(tmpdir(), 'moq-studio-demo-'));
   const line = progressLine(process.stderr);
   try {
@@ -53,6 +57,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
       durationMs: seconds * 1000,
       fps,
       frameBytes,
+      protocol,
       ...(values.json
         ? {}
         : {

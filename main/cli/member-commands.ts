@@ -13,6 +13,8 @@ import type { ApprovalPolicy } from '../groups/approval.js';
 import { openMember } from '../groups/member.js';
 import type { Member } from '../groups/member.js';
 import type { SecurityGroupEvent } from '../groups/security-group.js';
+import { GROUP_PROTOCOLS } from '../groups/transport.js';
+import type { GroupProtocol } from '../groups/transport.js';
 import { createMlsEnv } from '../mls/index.js';
 import { positiveInteger, progressLine } from './output.js';
 
@@ -21,6 +23,9 @@ const common = `  --relay        moqt://HOST:PORT/PATH?fp=SHA256 of the relay (r
   --group        security group id, letters, digits and . _ ~ - (required)
   --name         display name shown to the other members (default: your user name)
   --token        Coordination Service token (invitation, or committer token from the owner)
+  --protocol     seed-002 (default: requests and commits through the Coordination Service) or
+                 epoch-counter (seeds 000/003: members publish on MoQ, the service's lock /
+                 increment API orders commits); every member of a group must use the same
   --data-dir     where this member's identity and group state live (default: per-user folder)
   --seconds      stop after this long (default: run until Ctrl-C)
   --json         one JSON event per line instead of the progress display`;
@@ -48,6 +53,7 @@ const sharedOptions = {
   group: { type: 'string' },
   name: { type: 'string' },
   token: { type: 'string' },
+  protocol: { type: 'string', default: 'seed-002' },
   'data-dir': { type: 'string' },
   seconds: { type: 'string' },
   json: { type: 'boolean', default: false },
@@ -60,6 +66,7 @@ interface Shared {
   group: string;
   name: string;
   token: string | undefined;
+  protocol: GroupProtocol;
   dataDir: string;
   seconds: number | undefined;
   json: boolean;
@@ -78,6 +85,7 @@ function shared(values: Record<string, string | boolean | undefined>, role: stri
     group,
     name: typeof values.name === 'string' ? values.name : (process.env.USER ?? role),
     token: typeof values.token === 'string' ? values.token : undefined,
+    protocol: parseProtocol(values.protocol),
     dataDir:
       typeof values['data-dir'] === 'string'
         ? values['data-dir']
@@ -86,6 +94,14 @@ function shared(values: Record<string, string | boolean | undefined>, role: stri
       typeof values.seconds === 'string' ? positiveInteger('--seconds', values.seconds, 86_400) : undefined,
     json: values.json === true,
   };
+}
+
+export function parseProtocol(value: string | boolean | undefined): GroupProtocol {
+  const text = typeof value === 'string' ? value : 'seed-002';
+  const protocol = GROUP_PROTOCOLS.find((p) => p === text);
+  if (!protocol)
+    throw new Error(`--protocol: expected seed-002 or epoch-counter, got ${JSON.stringify(text)}`);
+  return protocol;
 }
 
 function parseApproval(text: string): ApprovalPolicy {
@@ -214,6 +230,7 @@ export async function broadcastCommand(argv: string[]): Promise<number> {
     displayName: options.name,
     relayUrl: options.relay,
     coordinatorUrl: options.coordinator,
+    protocol: options.protocol,
     committer: true,
     approval,
     handler: publisher.handler,
@@ -241,7 +258,8 @@ export async function broadcastCommand(argv: string[]): Promise<number> {
         group: options.group,
         fingerprint: member.group.members().find((m) => m.leafIndex === member.group.leafIndex)?.fingerprint,
       },
-      `broadcasting to group ${options.group}; viewers run:\n  moq-studio watch --relay '${options.relay}' --coordinator '${options.coordinator}' --group ${options.group}`,
+      `broadcasting to group ${options.group}; viewers run:\n  moq-studio watch --relay '${options.relay}' --coordinator '${options.coordinator}' --group ${options.group}` +
+        (options.protocol === 'seed-002' ? '' : ` --protocol ${options.protocol}`),
     );
     const timer = setInterval(() => void publisher.sendFrame(), 1000 / fps);
     const stats = setInterval(() => {
@@ -286,6 +304,7 @@ export async function watchCommand(argv: string[]): Promise<number> {
     displayName: options.name,
     relayUrl: options.relay,
     coordinatorUrl: options.coordinator,
+    protocol: options.protocol,
     ...(options.token ? { token: options.token } : {}),
     onEvent: groupEvents(reporter, keys, memberRef),
   });
