@@ -126,6 +126,21 @@ describe('media pipeline in Chromium', () => {
     );
     expect(after.viewer.undecryptable).toBe(0);
     expect(after.intruder.frames).toBe(0);
+  }, 30_000);
+
+  it('rejects forged, replayed, moved and truncated objects and keeps playing', async () => {
+    const before = await call('snapshot');
+    const forged = await call('injectHostile');
+    // Each forgery is refused by SFrame (undecryptable) or, if the machine is so busy that the
+    // viewer sheds load, dropped unread; none of them may be shown.
+    const refused = (s: Snapshot) => s.viewer.undecryptable + (s.viewer.dropped - before.viewer.dropped);
+    const after = await waitFor(
+      'the viewer has refused the forgeries and still shows new frames',
+      (s) => refused(s) >= forged + 3 && s.viewer.frames > before.viewer.frames + 5,
+    );
+    expect(after.viewer.undecryptable).toBeGreaterThan(0);
+    expect(after.viewer.undecryptable).toBeLessThanOrEqual(forged);
+    expect(after.viewer.epoch).toBe(2);
     await call('stop');
   }, 30_000);
 

@@ -50,6 +50,11 @@ class LoopbackChannel implements MediaChannel {
     return () => this.listeners.delete(listener);
   }
 
+  /** Hands `frame` to the viewers as if it came from the network (not recorded, not re-encoded). */
+  inject(frame: MediaFrame): void {
+    for (const listener of this.listeners) listener(frame);
+  }
+
   close(): void {
     this.listeners.clear();
   }
@@ -153,6 +158,43 @@ const api = {
     viewer.installKeys(keys(epoch, 1, key));
     producer.installKeys(keys(epoch, 0, key));
     producer.useSendEpoch({ epoch, ownLeafIndex: 0 });
+  },
+
+  /**
+   * Hostile traffic: random bytes on every track, recorded frames replayed, moved to another
+   * track / group / object, or truncated. Returns how many injected frames each viewer must reject.
+   */
+  async injectHostile(): Promise<number> {
+    const { channel } = running();
+    const recorded = channel.recorded.filter((frame) => frame.track !== 'audio').slice(-20);
+    const forged: MediaFrame[] = [];
+    for (const track of ['catalog', 'video', 'audio'] as const) {
+      for (const size of [1, 17, 200, 5000]) {
+        forged.push({ track, group: 1, object: 0, payload: crypto.getRandomValues(new Uint8Array(size)) });
+      }
+    }
+    for (const frame of recorded) {
+      forged.push(frame);
+      forged.push({ ...frame, track: frame.track === 'video' ? 'catalog' : 'video' });
+      forged.push({ ...frame, group: frame.group + 1000 });
+      forged.push({ ...frame, object: frame.object + 1 });
+      forged.push({ ...frame, payload: frame.payload.subarray(0, frame.payload.length - 1) });
+      const flipped = frame.payload.slice();
+      flipped[flipped.length >> 1]! ^= 0x01;
+      forged.push({ ...frame, payload: flipped });
+    }
+    // Audio frames are not decrypted by viewers without audio output, so they are not counted.
+    const expected = forged.filter((frame) => frame.track !== 'audio').length;
+    // In small batches: a flood would (rightly) be shed by the viewer's backlog limit instead.
+    for (let i = 0; i < forged.length; i += 10) {
+      for (const frame of forged.slice(i, i + 10)) channel.inject(frame);
+      await new Promise((done) => setTimeout(done, 30));
+    }
+    // Shapes the bridge's decoder could never produce: dropped before any decryption.
+    channel.inject({ track: 'video', group: -1, object: 0, payload: new Uint8Array(8) });
+    channel.inject({ track: 'bogus' as 'video', group: 0, object: 0, payload: new Uint8Array(8) });
+    channel.inject({ track: 'video', group: 0, object: 0, payload: 'x' as unknown as Uint8Array });
+    return expected;
   },
 
   snapshot(): Snapshot {
