@@ -3,6 +3,8 @@
 // KeyPackages, Welcomes and commits on MoQ themselves. Create, two joins, a leave and a moderator
 // removal with exporters compared at every epoch; two committers racing for one epoch; a member
 // that was offline catching up; hostile objects on every per-party track.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import { SFrameMlsContext, nobleBackend } from '../../../common/sframe/index.js';
 import { counterTrack } from '../../../main/coordination/tracks.js';
@@ -277,6 +279,27 @@ describe('security group with the epoch counter (seeds 000/003)', () => {
       }
     },
   );
+
+  it('the demo command runs with --protocol epoch-counter', { timeout: 90_000 }, async () => {
+    const cli = fileURLToPath(new URL('../../../bin/moq-studio.mjs', import.meta.url));
+    const args = ['demo', '--json', '--viewers', '2', '--seconds', '5', '--fps', '10'];
+    const { stdout, code } = await new Promise<{ stdout: string; code: number | null }>((resolve) => {
+      const child = spawn(process.execPath, [cli, ...args, '--protocol', 'epoch-counter']);
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      child.once('exit', (exitCode) => resolve({ stdout: out, code: exitCode }));
+    });
+    const summary = JSON.parse(stdout) as {
+      ok: boolean;
+      failures: string[];
+      viewers: { removed: boolean; framesDecrypted: number; framesDecryptedAfterRemoval: number }[];
+    };
+    expect(summary.failures).toEqual([]);
+    expect(code).toBe(0);
+    expect(summary.ok).toBe(true);
+    expect(summary.viewers.filter((v) => v.removed)).toHaveLength(1);
+    for (const viewer of summary.viewers) expect(viewer.framesDecryptedAfterRemoval).toBe(0);
+  });
 });
 
 async function rogueFetch(
