@@ -154,6 +154,14 @@ describe('media pipeline in Chromium', () => {
       expect(shown.intruder.frames).toBe(0);
       await call('stop');
     }
-    expect(opened.errors).toEqual([]);
   }, 70_000);
+
+  it('captures through the <video> fallback without MediaStreamTrackProcessor', async () => {
+    await call('start', 'vp8', false, true);
+    await call('useSendEpoch', 1);
+    const shown = await waitFor('the viewer shows frames', (s) => s.viewer.frames >= 5, 30_000);
+    expect(shown.viewer.undecryptable).toBe(0);
+    await call('stop');
+    expect(opened.errors).toEqual([]);
+  }, 40_000);
 });
