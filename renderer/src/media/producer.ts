@@ -142,6 +142,18 @@ class Producer implements ProducerPipeline {
 
   private onVideoChunk(chunk: EncodedVideoChunk, decoderConfig: VideoDecoderConfig | undefined): void {
     if (this.stopped) return;
+    try {
+      this.packVideo(chunk, decoderConfig);
+    } catch (error) {
+      // An oversized chunk or a codec string the catalog refuses: skip to the next keyframe.
+      this.dropped++;
+      this.awaitingKeyframe = true;
+      this.video.requestKeyframe();
+      console.warn('video chunk not sent', error);
+    }
+  }
+
+  private packVideo(chunk: EncodedVideoChunk, decoderConfig: VideoDecoderConfig | undefined): void {
     if (decoderConfig) {
       const description = decoderConfig.description ? copyBuffer(decoderConfig.description) : undefined;
       if (decoderConfig.codec !== this.videoCodec) this.catalogDirty = true;
@@ -160,10 +172,16 @@ class Producer implements ProducerPipeline {
       return;
     }
     this.awaitingKeyframe = false;
-    if (keyframe) this.maybePublishCatalog();
+    if (keyframe) {
+      try {
+        this.maybePublishCatalog();
+      } catch (error) {
+        // Viewers keep the last good catalog; the video itself must not stop over this.
+        console.warn('catalog not published', error);
+      }
+    }
     const payload = new Uint8Array(chunk.byteLength);
     chunk.copyTo(payload);
-    const ids = this.videoGroups.next(keyframe);
     const frame: LocFrame = {
       kind: 'video',
       timestampUs: chunk.timestamp,
@@ -171,7 +189,9 @@ class Producer implements ProducerPipeline {
       config: keyframe ? this.videoDescription : undefined,
       payload,
     };
-    this.send('video', ids, encodeLocFrame(frame), chunk.timestamp);
+    // Encoded before the IDs are taken, so a frame that cannot be packed leaves no gap.
+    const bytes = encodeLocFrame(frame);
+    this.send('video', this.videoGroups.next(keyframe), bytes, chunk.timestamp);
   }
 
   private onAudioChunk(
@@ -184,18 +204,29 @@ class Producer implements ProducerPipeline {
       this.dropped++;
       return;
     }
+    try {
+      this.packAudio(chunk, captureUs, description);
+    } catch (error) {
+      this.dropped++;
+      console.warn('audio chunk not sent', error);
+    }
+  }
+
+  private packAudio(chunk: EncodedAudioChunk, captureUs: number, description: Uint8Array | undefined): void {
     const payload = new Uint8Array(chunk.byteLength);
     chunk.copyTo(payload);
-    const ids = this.audioGroups.next(this.audioGroups.objectsInGroup >= AUDIO_FRAMES_PER_GROUP);
+    const inGroup = this.audioGroups.objectsInGroup;
+    const startsGroup = inGroup >= AUDIO_FRAMES_PER_GROUP;
     const frame: LocFrame = {
       kind: 'audio',
       timestampUs: captureUs,
       keyframe: true,
       // Each audio group is independently decodable, so its first object carries the config.
-      config: ids.object === 0 ? description : undefined,
+      config: startsGroup || inGroup === 0 ? description : undefined,
       payload,
     };
-    this.send('audio', ids, encodeLocFrame(frame), captureUs);
+    const bytes = encodeLocFrame(frame);
+    this.send('audio', this.audioGroups.next(startsGroup), bytes, captureUs);
   }
 
   private maybePublishCatalog(): void {
