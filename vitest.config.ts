@@ -1,4 +1,6 @@
-// Test runner configuration: unit and integration tests run in Node against the real code.
+// Test runner configuration: unit, integration and end-to-end tests run in Node against the real code.
+// test/e2e/ is part of `npm test` (same include pattern); its files drive Chromium and set their own,
+// longer per-test and hook timeouts where they need them.
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
