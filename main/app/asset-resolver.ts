@@ -1,6 +1,6 @@
-// Maps app://studio/<path> requests onto files under the built renderer folder (out/renderer), refusing
-// anything that would resolve outside it. Pure (path module injectable) so traversal tests can run the
-// Windows rules on any machine.
+// Maps app://studio/<path> requests (and browser mode's HTTP paths, main/serve) onto files under the
+// built renderer folder (out/renderer), refusing anything that would resolve outside it. Pure (path
+// module injectable) so traversal tests can run the Windows rules on any machine.
 import path from 'node:path';
 import { APP_HOST, APP_SCHEME } from './security-policy.js';
 

@@ -3,7 +3,7 @@
 // commands and events as the StudioBridge over IPC and its media over a MessagePort, and owns the window.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, session } from 'electron';
+import { app, dialog, session } from 'electron';
 import type { BrowserWindow } from 'electron';
 import type { BridgeEvent } from '../../common/bridge/index.js';
 import { handleDisplayCapture } from './display-capture.js';
@@ -31,6 +31,8 @@ if (!app.requestSingleInstanceLock()) {
 } else {
   start().catch((error: unknown) => {
     console.error('MoQ Studio failed to start:', error);
+    // Say why before exiting (e.g. no OS keychain for safeStorage); a silent exit looks like a crash.
+    dialog.showErrorBox('MoQ Studio could not start', error instanceof Error ? error.message : String(error));
     app.exit(1);
   });
 }
