@@ -149,7 +149,9 @@ export function serveBridgeSocket(
     }
     let request: { id: number; name: string; args: unknown[] };
     try {
-      request = parseRequest(decodeWire(Buffer.from(bytes).toString('utf8')));
+      request = parseRequest(
+        decodeWire(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8')),
+      );
     } catch (error) {
       notice(error);
       return;
