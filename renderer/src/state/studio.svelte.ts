@@ -144,12 +144,15 @@ export class StudioState {
         break;
       case 'members':
         this.members = event.payload;
+        // The identity is created with the first session; our own row is the first to show it.
+        this.ownFingerprint = event.payload.find((member) => member.self)?.fingerprint ?? this.ownFingerprint;
         break;
       case 'pendingJoins':
         this.pendingJoins = event.payload;
         break;
       case 'stats':
         this.coreStats = event.payload;
+        this.stats.noteCore(event.payload, performance.now());
         break;
       case 'mediaKeys':
         this.#keys.installKeys(event.payload);
@@ -170,7 +173,20 @@ export class StudioState {
     if (!sameNamespace(this.namespace, next.mediaNamespace)) this.namespace = next.mediaNamespace;
     if (isEnded(next.phase) && !isEnded(previous.phase)) this.#keys.clear();
     if (isEnded(previous.phase) && !isEnded(next.phase)) this.stats.reset();
+    if (this.ownFingerprint === null && next.phase !== previous.phase && !isEnded(next.phase)) {
+      void this.#refreshFingerprint();
+    }
     for (const listener of this.#statusListeners) listener(next);
+  }
+
+  /** A first session creates the identity; a joiner waiting for approval should see its fingerprint. */
+  async #refreshFingerprint(): Promise<void> {
+    try {
+      const snapshot = await this.#connection?.bridge.getSnapshot();
+      this.ownFingerprint ??= snapshot?.ownFingerprint ?? null;
+    } catch {
+      // Only a convenience: the members event brings the fingerprint as well.
+    }
   }
 
   #sample(): void {

@@ -3,7 +3,8 @@
 // Each returns null when the value is acceptable, or the message to show.
 
 const CONTROL_CHARACTERS = /\p{Cc}/u;
-const FINGERPRINT = /^[0-9a-f][0-9a-f :]*$/;
+/** A fingerprint without its spaces: 160 bits in RFC 4648 base32 (see main/mls/identity.ts). */
+const FINGERPRINT = /^[A-Z2-7]{32}$/;
 
 export function displayNameProblem(name: string): string | null {
   const trimmed = name.trim();
@@ -50,16 +51,25 @@ export function coordinatorUrlProblem(url: string): string | null {
   return serviceUrlProblem(url, 'https', 'https://coord.example:8443/?fp=…');
 }
 
-/** One fingerprint a line (blank lines ignored), normalized to lower case as members show them. */
+/**
+ * One fingerprint a line (blank lines ignored), written the way members see them: 8 groups of 4
+ * base32 characters. Lower case and missing spaces are accepted and normalized.
+ */
 export function parseAllowlist(text: string): { fingerprints: string[]; problem: string | null } {
   const fingerprints = text
     .split('\n')
-    .map((line) => line.trim().toLowerCase())
+    .map((line) => line.replace(/\s+/g, '').toUpperCase())
     .filter((line) => line !== '');
-  const bad = fingerprints.findIndex((entry) => entry.length > 128 || !FINGERPRINT.test(entry));
+  const bad = fingerprints.findIndex((entry) => !FINGERPRINT.test(entry));
   if (bad >= 0) {
-    return { fingerprints, problem: `Line ${bad + 1} is not a fingerprint (hex digits, spaces allowed).` };
+    return {
+      fingerprints,
+      problem: `Line ${bad + 1} is not a fingerprint (32 characters A–Z and 2–7, as a member list shows it).`,
+    };
   }
   if (fingerprints.length > 1000) return { fingerprints, problem: 'At most 1000 fingerprints.' };
-  return { fingerprints, problem: null };
+  return {
+    fingerprints: fingerprints.map((entry) => entry.match(/.{4}/g)?.join(' ') ?? entry),
+    problem: null,
+  };
 }
