@@ -10,6 +10,7 @@ import { WebSocket } from 'ws';
 import { encodeMediaFrame, decodeMediaFrame, MAX_MEDIA_PAYLOAD } from '../../../common/bridge/index.js';
 import type { BridgeEvent, CommandHandlers, MediaFrame } from '../../../common/bridge/index.js';
 import { decodeWire, encodeWire } from '../../../common/bridge/json-wire.js';
+import { generateSelfSignedCertificate } from '../../../main/quic/index.js';
 import { startStudioServer } from '../../../main/serve/index.js';
 import type { StudioServer } from '../../../main/serve/index.js';
 import type { StudioCore, StudioCoreOptions } from '../../../main/studio/api.js';
@@ -544,5 +545,44 @@ describe('profiles and lifecycle', () => {
     await local.close();
     expect(await closed).toBe(1001);
     expect(local.liveProfiles()).toEqual([]);
+  });
+});
+
+describe('HTTPS', () => {
+  it('serves the page and the bridge over TLS with the product certificate, wss:// in the CSP', async () => {
+    const certificate = generateSelfSignedCertificate();
+    const secure = await startStudioServer({
+      rendererDir,
+      dataDir,
+      appVersion: '2',
+      tls: { certPem: certificate.certPem, keyPem: certificate.keyPem },
+      createCore: async (options) => new FixtureCore(options),
+    });
+    try {
+      expect(secure.origin).toBe(`https://127.0.0.1:${secure.port}`);
+      const { request: httpsRequest } = await import('node:https');
+      const csp = await new Promise<string>((resolve, reject) => {
+        httpsRequest(`${secure.origin}/`, { ca: certificate.certPem }, (res) => {
+          res.resume();
+          resolve(String(res.headers['content-security-policy']));
+        })
+          .on('error', reject)
+          .end();
+      });
+      expect(csp).toContain(`wss://127.0.0.1:${secure.port}`);
+      const socket = new WebSocket(`wss://127.0.0.1:${secure.port}/bridge?token=${secure.token}`, {
+        origin: secure.origin,
+        ca: certificate.certPem,
+      });
+      const reply = await new Promise<unknown>((resolve, reject) => {
+        socket.once('open', () => socket.send(encodeWire({ id: 1, name: 'getVersion', args: [] })));
+        socket.once('message', (data) => resolve(decodeWire((data as Buffer).toString('utf8'))));
+        socket.once('error', reject);
+      });
+      expect(reply).toEqual({ id: 1, result: { app: '2', electron: null, node: 'test' } });
+      socket.close();
+    } finally {
+      await secure.close();
+    }
   });
 });
