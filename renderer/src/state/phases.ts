@@ -25,18 +25,22 @@ export const PHASE_EXPLANATIONS: Readonly<Partial<Record<SessionPhase, string>>>
   removed: 'You were removed; nothing sent after your removal can be decrypted.',
   left: 'You left the broadcast. Keys of this session have been discarded.',
   unreachable:
-    'The relay or the coordination service cannot be reached. The studio keeps trying; check the ' +
-    'network or the service addresses in the settings.',
+    'The relay or the coordination service could not be reached, so the session ended. Check the ' +
+    'network or the service addresses in the settings, then try again.',
   reconnecting: 'The connection dropped; reconnecting. Media resumes once the relay is back.',
   error: 'The session stopped because of an error.',
 };
 
-/** Phases in which no session is running: nothing to show but the outcome, keys are discarded. */
-export const ENDED_PHASES: ReadonlySet<SessionPhase> = new Set([
+/**
+ * Phases in which no session is running: nothing to show but the outcome, keys are discarded. The core
+ * ends a session that loses its relay or coordinator ('unreachable'); 'reconnecting' is still a session.
+ */
+const ENDED_PHASES: ReadonlySet<SessionPhase> = new Set([
   'idle',
   'denied',
   'removed',
   'left',
+  'unreachable',
   'error',
 ]);
 
