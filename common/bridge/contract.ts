@@ -45,7 +45,7 @@ export interface VersionInfo {
   node: string;
 }
 
-// ---- the tables: add a command or an event here, then implement it in main/app/commands.ts ----
+// ---- the tables: add a command or an event here, then implement it in main/studio/index.ts ----
 
 const APPROVAL_POLICIES: readonly ApprovalPolicyName[] = ['manual', 'allowlist', 'open'];
 /** Identity fingerprints as MemberView / PendingJoinView show them (base32, in groups of four). */
