@@ -14,7 +14,7 @@ import type {
   RequestHandler,
 } from '../moqt/session/api.js';
 import type { MediaKeys } from './media-keys.js';
-import { followTrack } from './track-follower.js';
+import { followMediaTrack } from './track-follower.js';
 import { TrackPublisher } from './track-publisher.js';
 
 const te = new TextEncoder();
@@ -127,7 +127,7 @@ export async function watchMedia(
       }
     });
   };
-  await followTrack(session, track, onObject, signal, { fromGroupStart: false });
+  await followMediaTrack(session, track, onObject, signal, { fromGroupStart: false });
   await chain;
 }
 

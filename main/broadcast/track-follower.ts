@@ -4,6 +4,7 @@
 // group. Fetched and live objects are handed over in order, each exactly once.
 import type { FullTrackName } from '../../common/codec/track-name.js';
 import type { MoqtObject, MoqtSessionApi, Subscription } from '../moqt/session/api.js';
+import { fetchFrom } from '../groups/moq-tracks.js';
 
 export interface FollowTrackOptions {
   /** FETCH the current group's earlier objects on (re)subscribing. */
@@ -11,7 +12,7 @@ export interface FollowTrackOptions {
   readonly retryMs?: number;
 }
 
-export async function followTrack(
+export async function followMediaTrack(
   session: MoqtSessionApi,
   track: FullTrackName,
   onObject: (object: MoqtObject) => void,
@@ -37,7 +38,7 @@ export async function followTrack(
     try {
       const fetched = new Set<string>();
       if (options.fromGroupStart && subscription.largest) {
-        for (const object of await fetchGroupStart(session, track, subscription.largest)) {
+        for (const object of await fetchFrom(session, track, subscription.largest.group)) {
           fetched.add(`${object.groupId}/${object.objectId}`);
           onObject(object);
         }
@@ -51,25 +52,6 @@ export async function followTrack(
       signal.removeEventListener('abort', cancel);
     }
     await sleep(retryMs, signal);
-  }
-}
-
-async function fetchGroupStart(
-  session: MoqtSessionApi,
-  track: FullTrackName,
-  largest: { group: bigint; object: bigint },
-): Promise<MoqtObject[]> {
-  try {
-    const result = await session.fetch(track, {
-      start: { group: largest.group, object: 0n },
-      end: { group: largest.group, object: largest.object + 1n },
-    });
-    const objects: MoqtObject[] = [];
-    for await (const object of result) if (object.status === 'normal') objects.push(object);
-    return objects;
-  } catch {
-    // Neither the relay nor the publisher holds that group any more: start with the live objects.
-    return [];
   }
 }
 

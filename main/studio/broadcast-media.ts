@@ -13,7 +13,7 @@ import type {
   RequestHandler,
 } from '../moqt/session/api.js';
 import { trackKey } from '../relay/names.js';
-import { followTrack } from '../broadcast/track-follower.js';
+import { followMediaTrack } from '../broadcast/track-follower.js';
 import { TrackPublisher } from '../broadcast/track-publisher.js';
 
 const te = new TextEncoder();
@@ -108,7 +108,7 @@ export class ViewerMedia {
     for (const name of MEDIA_TRACKS) {
       // Catalog and video start at their group's first object (the catalog / the keyframe); audio
       // frames are independent, so the live edge is enough.
-      void followTrack(
+      void followMediaTrack(
         this.session,
         mediaTrackName(this.groupId, name),
         (object) => {
