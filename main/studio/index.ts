@@ -21,7 +21,7 @@ import type {
 } from '../../common/bridge/index.js';
 import type { ApprovalPolicy } from '../groups/approval.js';
 import { openMember } from '../groups/member.js';
-import type { Member } from '../groups/member.js';
+import type { Member, MemberOptions } from '../groups/member.js';
 import type { SecurityGroupEvent } from '../groups/security-group.js';
 import { identityAuthService } from '../mls/identity-credential.js';
 import { fingerprint } from '../mls/identity.js';
@@ -45,6 +45,8 @@ export class StudioCommandError extends Error {
 const JOIN_TIMEOUT_MS = 10 * 60_000;
 const STATS_INTERVAL_MS = 1000;
 const LEAVE_TIMEOUT_MS = 5000;
+/** How long a dropped session keeps trying to reconnect before it reports the relay unreachable. */
+const RECONNECT_WINDOW_MS = 2 * 60_000;
 
 interface PendingJoin {
   readonly view: PendingJoinView;
@@ -56,7 +58,12 @@ interface PendingJoin {
 interface ActiveSession {
   readonly role: 'producer' | 'viewer';
   readonly invite: Invite;
+  /** Options of this session's member beyond the common ones (kept for reconnecting). */
+  memberOptions: Partial<MemberOptions>;
+  /** Starts media once the member is in the group (again, after a reconnect). */
+  afterConnect: (member: Member) => Promise<void>;
   member: Member | undefined;
+  reconnecting: boolean;
   producer?: ProducerMedia;
   viewer?: ViewerMedia;
   keys: RendererKeys;
@@ -142,11 +149,8 @@ class Core implements StudioCore {
     const producer = new ProducerMedia(groupId, counters);
     const session = this.begin('producer', invite);
     session.producer = producer;
-    try {
-      const member = await this.openSessionMember(session, {
-        handler: producer.handler,
-        approval: this.approvalPolicy(),
-      });
+    session.memberOptions = { handler: producer.handler, approval: this.approvalPolicy() };
+    session.afterConnect = async (member) => {
       if (!member.group.ownerToken) {
         throw new StudioCommandError(
           'a broadcast with this name already exists elsewhere; try another title',
@@ -154,6 +158,9 @@ class Core implements StudioCore {
       }
       await producer.announce(member.session);
       this.setStatus({ phase: 'live', message: null });
+    };
+    try {
+      await this.connect(session);
     } catch (error) {
       await this.fail(session, error);
     }
@@ -171,18 +178,17 @@ class Core implements StudioCore {
     this.counters = emptyCounters();
     const session = this.begin('viewer', invite);
     this.setStatus({ phase: 'waiting-approval', message: 'Waiting for a moderator to admit you' });
+    session.memberOptions = { joinTimeoutMs: JOIN_TIMEOUT_MS };
+    session.afterConnect = async (member) => {
+      session.viewer?.stop();
+      session.viewer = new ViewerMedia(member.session, invite.groupId, this.counters, (frame) => {
+        for (const listener of this.mediaListeners) listener(frame);
+      });
+      session.viewer.start();
+      this.setStatus({ phase: 'watching', message: null });
+    };
     // Admission can take minutes (a person decides): the command answers now, events follow.
-    void this.openSessionMember(session, { joinTimeoutMs: JOIN_TIMEOUT_MS }).then(
-      (member) => {
-        if (session.ended) return;
-        session.viewer = new ViewerMedia(member.session, invite.groupId, this.counters, (frame) => {
-          for (const listener of this.mediaListeners) listener(frame);
-        });
-        session.viewer.start();
-        this.setStatus({ phase: 'watching', message: null });
-      },
-      (error: unknown) => void this.fail(session, error),
-    );
+    this.connect(session).catch((error: unknown) => this.fail(session, error));
     return this.status;
   }
 
@@ -249,7 +255,10 @@ class Core implements StudioCore {
     const session: ActiveSession = {
       role,
       invite,
+      memberOptions: {},
+      afterConnect: async () => {},
       member: undefined,
+      reconnecting: false,
       ended: false,
       keys: new RendererKeys(
         this.env,
@@ -275,10 +284,46 @@ class Core implements StudioCore {
     return session;
   }
 
-  private async openSessionMember(
-    session: ActiveSession,
-    extra: Partial<Parameters<typeof openMember>[0]>,
-  ): Promise<Member> {
+  private async connect(session: ActiveSession): Promise<void> {
+    const member = await this.openSessionMember(session);
+    await session.afterConnect(member);
+  }
+
+  /**
+   * The relay connection dropped: reopen the member (it resumes from SQLite and catches up on the
+   * commits it missed) with backoff, for a while, before calling the services unreachable.
+   */
+  private async reconnect(session: ActiveSession): Promise<void> {
+    if (session.ended || session.reconnecting) return;
+    session.reconnecting = true;
+    session.viewer?.stop();
+    const lost = session.member;
+    session.member = undefined;
+    await lost?.close().catch(() => {});
+    const deadline = Date.now() + RECONNECT_WINDOW_MS;
+    for (let delay = 250; !session.ended; delay = Math.min(delay * 2, 5000)) {
+      this.setStatus({
+        phase: 'reconnecting',
+        message: 'The connection to the relay was lost; reconnecting…',
+      });
+      await sleep(delay);
+      if (session.ended) return;
+      try {
+        await this.connect(session);
+        session.reconnecting = false;
+        return;
+      } catch (error) {
+        if (Date.now() + delay > deadline) {
+          await this.end('unreachable', `Could not reconnect: ${(error as Error).message}`, {
+            leaveGroup: false,
+          });
+          return;
+        }
+      }
+    }
+  }
+
+  private async openSessionMember(session: ActiveSession): Promise<Member> {
     const member = await openMember({
       dataDir: this.options.dataDir,
       groupId: session.invite.groupId,
@@ -288,7 +333,7 @@ class Core implements StudioCore {
       ...(session.invite.token ? { token: session.invite.token } : {}),
       ...(this.options.embedded?.caPem ? { caPem: this.options.embedded.caPem } : {}),
       ...(this.options.secretBox ? { secretBox: this.options.secretBox } : {}),
-      ...extra,
+      ...session.memberOptions,
       onEvent: (event) => this.onGroupEvent(session, event),
     });
     if (session.ended) {
@@ -298,8 +343,7 @@ class Core implements StudioCore {
     session.member = member;
     this.ownFingerprint = fingerprint(member.identity.publicKey);
     void member.session.closed.then(() => {
-      if (!session.ended)
-        void this.end('unreachable', 'the connection to the relay closed', { leaveGroup: false });
+      if (session.member === member) void this.reconnect(session);
     });
     this.emitGroupState(session);
     return member;

@@ -49,6 +49,7 @@ class RendererKeyTarget implements EpochKeyTarget {
 export class RendererKeys {
   private target: RendererKeyTarget | undefined;
   private scheduler: EpochKeyScheduler | undefined;
+  private latestEpoch: bigint | undefined;
 
   constructor(
     private readonly env: MlsEnv,
@@ -58,6 +59,10 @@ export class RendererKeys {
 
   /** Feed every epoch the group reaches (the 'epoch' event's state). */
   onEpoch(state: ClientState): Promise<void> {
+    const epoch = newEpochFromState(this.env, state);
+    // A resumed member (after a reconnect) reports the epoch it already had: nothing new to install.
+    if (this.latestEpoch !== undefined && epoch.epoch <= this.latestEpoch) return Promise.resolve();
+    this.latestEpoch = epoch.epoch;
     const leaf = leafIndexOf(state);
     // A rejoin gives us a new leaf: keys announced for the old one must not be sent under again.
     if (!this.target || this.target.ownLeafIndex !== leaf) {
@@ -65,7 +70,7 @@ export class RendererKeys {
       this.target = new RendererKeyTarget(leaf, this.sink);
       this.scheduler = new EpochKeyScheduler({ targets: [this.target], onError: this.onError });
     }
-    return this.scheduler!.onNewEpoch(newEpochFromState(this.env, state));
+    return this.scheduler!.onNewEpoch(epoch);
   }
 
   /** Announces the current keys again (a reloaded renderer starts with none). */
@@ -79,5 +84,6 @@ export class RendererKeys {
     this.scheduler?.dispose();
     this.scheduler = undefined;
     this.target = undefined;
+    this.latestEpoch = undefined;
   }
 }

@@ -18,6 +18,9 @@ import { nodeCryptoBackend } from '../../../common/sframe/backends/node-crypto.n
 import { createStudioCore } from '../../../main/studio/index.js';
 import type { StudioCore } from '../../../main/studio/index.js';
 import { mediaTrackName } from '../../../main/studio/broadcast-media.js';
+import { startLocalStack } from '../../../main/local-stack.js';
+import { loadOrCreateCertificate } from '../../../main/quic/index.js';
+import { startRelayServer } from '../../../main/relay/server.js';
 import { groupStack, tempFolder, useGroupStackCleanup } from '../../support/group-stack.js';
 
 useGroupStackCleanup();
@@ -190,6 +193,65 @@ describe('studio core', () => {
       await viewer.core.close();
     }
   }, 90_000);
+
+  it('reconnects producer and viewer after the relay restarts, and media flows again', async () => {
+    const dataDir = tempFolder();
+    const stack = await startLocalStack({ dataDir });
+    let relay = stack.relay;
+    const producer = await studio(stack, 'Producer');
+    const viewer = await studio(stack, 'Viewer');
+    try {
+      const live = await producer.core.handlers.createBroadcast('Resilient');
+      await viewer.core.handlers.joinBroadcast(live.inviteLink!);
+      const [request] = await producer.waitFor('pendingJoins', (list) => list.length === 1);
+      await producer.core.handlers.approveJoin(request!.requestId);
+      await viewer.waitForPhase('watching');
+      const joined = await producer.waitFor('epoch', (e) => e.memberCount === 2);
+      await producer.waitFor('mediaSendEpoch', (e) => e.epoch === joined.epoch, 10_000);
+
+      // The relay goes away and comes back on the same port with the same certificate.
+      await relay.close();
+      await viewer.waitForPhase('reconnecting');
+      await producer.waitForPhase('reconnecting');
+      relay = await startRelayServer({
+        host: '127.0.0.1',
+        port: stack.relay.port,
+        certificate: await loadOrCreateCertificate(join(dataDir, 'certificate')),
+        fetchFromPublisher: true,
+      });
+      const phasesSeen = (t: TestStudio) =>
+        t.events.filter((e) => e.name === 'status').map((e) => e.payload.phase);
+      await waitUntil(
+        () => phasesSeen(producer).at(-1) === 'live' && phasesSeen(viewer).at(-1) === 'watching',
+        60_000,
+      );
+
+      // Same group, same epoch: the members resumed from SQLite instead of rejoining.
+      const snapshot = await viewer.core.handlers.getSnapshot();
+      expect(snapshot.epoch?.epoch).toBe(joined.epoch);
+      expect(snapshot.members).toHaveLength(2);
+      const before = viewer.received.length;
+      const metadata = new ObjectMetadataEncoder(mediaTrackName(live.groupId!, 'video'));
+      await producer.keyWork;
+      for (let object = 0; viewer.received.length === before && object < 200; object++) {
+        const payload = await producer.sframe!.protect(MARKER, metadata.encode(7n, BigInt(object)));
+        producer.core.sendMedia({ track: 'video', group: 7, object, payload });
+        await sleep(50);
+      }
+      const frame = viewer.received.at(-1)!;
+      await viewer.keyWork;
+      const opened = await viewer.sframe!.unprotect(
+        frame.payload,
+        metadata.encode(BigInt(frame.group), BigInt(frame.object)),
+      );
+      expect(opened.plaintext).toEqual(MARKER);
+    } finally {
+      await producer.core.close();
+      await viewer.core.close();
+      await stack.coordinator.close();
+      await relay.close();
+    }
+  }, 120_000);
 
   it('refuses bad invite links and keeps a damaged settings file aside', async () => {
     const stack = await groupStack();
