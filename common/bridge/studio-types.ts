@@ -101,6 +101,10 @@ export interface CoreStats {
   readonly framesReceived: number;
   readonly bytesReceived: number;
   readonly epochTransitions: number;
+  /** Send-key switches to a new epoch once every member acked it (the fast, seamless path). */
+  readonly keySwitchesAcked: number;
+  /** Send-key switches after the ack timeout (some member had not acked; it may miss a few frames). */
+  readonly keySwitchesTimedOut: number;
   /** Objects the core could not forward (no subscriber yet, queue overflow). */
   readonly framesDropped: number;
 }

@@ -28,6 +28,7 @@ import { fingerprint } from '../mls/identity.js';
 import { createMlsEnv } from '../mls/index.js';
 import type { MlsEnv } from '../mls/index.js';
 import type { StudioCore, StudioCoreOptions } from './api.js';
+import { EpochAckListener, EpochAckPublisher } from '../broadcast/epoch-acks.js';
 import { ProducerMedia, ViewerMedia, emptyCounters, mediaNamespace } from './broadcast-media.js';
 import type { MediaCounters } from './broadcast-media.js';
 import { formatInviteLink, parseInviteLink } from './invite-link.js';
@@ -64,6 +65,9 @@ interface ActiveSession {
   afterConnect: (member: Member) => Promise<void>;
   member: Member | undefined;
   reconnecting: boolean;
+  /** This member's epoch acks, and (producer) the other members' acks it switches keys on. */
+  readonly acks: EpochAckPublisher;
+  ackListener?: EpochAckListener;
   producer?: ProducerMedia;
   viewer?: ViewerMedia;
   keys: RendererKeys;
@@ -149,13 +153,27 @@ class Core implements StudioCore {
     const producer = new ProducerMedia(groupId, counters);
     const session = this.begin('producer', invite);
     session.producer = producer;
-    session.memberOptions = { handler: producer.handler, approval: this.approvalPolicy() };
+    session.memberOptions = {
+      handler: session.acks.handler(producer.handler),
+      approval: this.approvalPolicy(),
+    };
     session.afterConnect = async (member) => {
       if (!member.group.ownerToken) {
         throw new StudioCommandError(
           'a broadcast with this name already exists elsewhere; try another title',
         );
       }
+      await session.acks.announce(member.session);
+      session.ackListener?.close();
+      session.ackListener = new EpochAckListener(
+        member.session,
+        groupId,
+        this.env,
+        () => member.group.mlsState,
+        (epoch, leaf) => session.keys.acknowledge(epoch, leaf),
+        (message) => console.warn(`epoch acks: ${message}`),
+      );
+      await session.ackListener.start();
       await producer.announce(member.session);
       this.setStatus({ phase: 'live', message: null });
     };
@@ -178,8 +196,11 @@ class Core implements StudioCore {
     this.counters = emptyCounters();
     const session = this.begin('viewer', invite);
     this.setStatus({ phase: 'waiting-approval', message: 'Waiting for a moderator to admit you' });
-    session.memberOptions = { joinTimeoutMs: JOIN_TIMEOUT_MS };
+    session.memberOptions = { handler: session.acks.handler(), joinTimeoutMs: JOIN_TIMEOUT_MS };
     session.afterConnect = async (member) => {
+      await session.acks.announce(member.session);
+      const state = member.group.mlsState;
+      if (state) void session.acks.publish(state).catch(() => {});
       session.viewer?.stop();
       session.viewer = new ViewerMedia(member.session, invite.groupId, this.counters, (frame) => {
         for (const listener of this.mediaListeners) listener(frame);
@@ -260,6 +281,7 @@ class Core implements StudioCore {
       member: undefined,
       reconnecting: false,
       ended: false,
+      acks: new EpochAckPublisher(invite.groupId, this.env),
       keys: new RendererKeys(
         this.env,
         {
@@ -267,6 +289,10 @@ class Core implements StudioCore {
           useForSending: (epoch) => this.emit('mediaSendEpoch', epoch),
         },
         (error) => console.warn('media key switch failed:', error),
+        () => {
+          const state = session.member?.group.mlsState;
+          if (state) void session.acks.publish(state).catch(() => {});
+        },
       ),
     };
     this.active = session;
@@ -354,6 +380,7 @@ class Core implements StudioCore {
     switch (event.type) {
       case 'epoch':
         this.epochTransitions++;
+        session.ackListener?.onEpoch();
         void session.keys.onEpoch(event.state).catch((error: unknown) => console.warn('media keys:', error));
         this.emitGroupState(session);
         break;
@@ -417,6 +444,8 @@ class Core implements StudioCore {
     session.ended = true;
     session.viewer?.stop();
     session.producer?.close();
+    session.ackListener?.close();
+    session.acks.close();
     session.keys.dispose();
     const member = session.member;
     if (member) {
@@ -480,7 +509,13 @@ class Core implements StudioCore {
   }
 
   private stats(): CoreStats {
-    return { ...this.counters, epochTransitions: this.epochTransitions };
+    const switches = this.active?.keys.switches ?? { acked: 0, timedOut: 0 };
+    return {
+      ...this.counters,
+      epochTransitions: this.epochTransitions,
+      keySwitchesAcked: switches.acked,
+      keySwitchesTimedOut: switches.timedOut,
+    };
   }
 
   private emitStats(): void {

@@ -50,11 +50,15 @@ export class RendererKeys {
   private target: RendererKeyTarget | undefined;
   private scheduler: EpochKeyScheduler | undefined;
   private latestEpoch: bigint | undefined;
+  /** Why sending switched epochs, over this member's whole session. */
+  readonly switches = { acked: 0, timedOut: 0 };
 
   constructor(
     private readonly env: MlsEnv,
     private readonly sink: RendererKeySink,
     private readonly onError: (error: unknown) => void,
+    /** The epoch's keys are installed: this member acks it to the others now. */
+    private readonly onReadyToAck: (epoch: bigint) => void = () => {},
   ) {}
 
   /** Feed every epoch the group reaches (the 'epoch' event's state). */
@@ -68,9 +72,22 @@ export class RendererKeys {
     if (!this.target || this.target.ownLeafIndex !== leaf) {
       this.scheduler?.dispose();
       this.target = new RendererKeyTarget(leaf, this.sink);
-      this.scheduler = new EpochKeyScheduler({ targets: [this.target], onError: this.onError });
+      this.scheduler = new EpochKeyScheduler({
+        targets: [this.target],
+        onError: this.onError,
+        onReadyToAck: this.onReadyToAck,
+        onSwitched: (_epoch, reason) => {
+          if (reason === 'all-acked') this.switches.acked++;
+          if (reason === 'timeout') this.switches.timedOut++;
+        },
+      });
     }
     return this.scheduler!.onNewEpoch(epoch);
+  }
+
+  /** Another member installed `epoch` (a verified ack): sending may switch once all have. */
+  acknowledge(epoch: bigint, leafIndex: number): void {
+    this.scheduler?.acknowledge(epoch, leafIndex);
   }
 
   /** Announces the current keys again (a reloaded renderer starts with none). */

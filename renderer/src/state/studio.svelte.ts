@@ -50,6 +50,8 @@ const NO_STATS: CoreStats = {
   framesReceived: 0,
   bytesReceived: 0,
   epochTransitions: 0,
+  keySwitchesAcked: 0,
+  keySwitchesTimedOut: 0,
   framesDropped: 0,
 };
 

@@ -146,6 +146,10 @@ describe('studio core', () => {
         }
       };
       await producer.waitFor('mediaSendEpoch', (e) => e.epoch === producerEpoch.epoch, 10_000);
+      // The switch came from the viewer's ack over MoQ, not from the timeout.
+      const switched = (await producer.core.handlers.getSnapshot()).stats;
+      expect(switched.keySwitchesAcked).toBe(1);
+      expect(switched.keySwitchesTimedOut).toBe(0);
       await sendFrames(40);
       await waitUntil(() => viewer.received.length >= 10);
       await viewer.keyWork;
