@@ -23,7 +23,7 @@ export type SessionRole = 'producer' | 'viewer';
 
 /**
  * Where the studio stands. Producers go idle → connecting → live; viewers go idle → connecting →
- * waiting-approval → watching, and may end denied / removed / left. `unreachable` and
+ * waiting-approval → watching, and may end denied / removed / left / ended. `unreachable` and
  * `reconnecting` describe the relay or coordinator connection.
  */
 export type SessionPhase =
@@ -35,6 +35,8 @@ export type SessionPhase =
   | 'denied'
   | 'removed'
   | 'left'
+  /** A viewer's broadcast is over: the producer ended it. */
+  | 'ended'
   | 'unreachable'
   | 'reconnecting'
   | 'error';

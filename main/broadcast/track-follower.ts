@@ -3,6 +3,7 @@
 // object so decoding can start at once (the group opens with a keyframe) instead of at the next
 // group. Fetched and live objects are handed over in order, each exactly once.
 import type { FullTrackName } from '../../common/codec/track-name.js';
+import { PublishDoneCode } from '../moqt/codec/error-codes.js';
 import type { MoqtObject, MoqtSessionApi, Subscription } from '../moqt/session/api.js';
 import { fetchFrom } from '../groups/moq-tracks.js';
 
@@ -10,6 +11,8 @@ export interface FollowTrackOptions {
   /** FETCH the current group's earlier objects on (re)subscribing. */
   readonly fromGroupStart: boolean;
   readonly retryMs?: number;
+  /** The publisher ended the track (PUBLISH_DONE TRACK_ENDED): following stops. */
+  readonly onEnded?: () => void;
 }
 
 export async function followMediaTrack(
@@ -51,7 +54,17 @@ export async function followMediaTrack(
     } finally {
       signal.removeEventListener('abort', cancel);
     }
-    await sleep(retryMs, signal);
+    // A publisher that ended its track is gone for good; any other end (its connection or the
+    // relay's dropped, a relay restart) may come back, so keep trying.
+    const ended = await Promise.race([
+      subscription.done.catch(() => undefined),
+      sleep(retryMs, signal).then(() => undefined),
+    ]);
+    if (ended?.statusCode === PublishDoneCode.TRACK_ENDED && !signal.aborted) {
+      options.onEnded?.();
+      return;
+    }
+    if (ended) await sleep(retryMs, signal);
   }
 }
 

@@ -3,7 +3,7 @@
 // the group's first object — the keyframe — instead of waiting for the next one), and writes each
 // group on its own subgroup stream. Payloads are opaque here: the studio passes SFrame ciphertext.
 import type { FullTrackName } from '../../common/codec/track-name.js';
-import { RequestErrorCode } from '../moqt/codec/error-codes.js';
+import { PublishDoneCode, RequestErrorCode } from '../moqt/codec/error-codes.js';
 import type { IncomingFetch, IncomingSubscribe, SubgroupWriter, TrackWriter } from '../moqt/session/api.js';
 
 export interface TrackPublisherOptions {
@@ -146,10 +146,10 @@ export class TrackPublisher {
     return this.kept.reduce((n, g) => n + g.bytes, 0);
   }
 
-  /** Ends every subscription with PUBLISH_DONE. */
+  /** Ends every subscription with PUBLISH_DONE TRACK_ENDED: the track is over, not failing. */
   close(reason = 'broadcast ended'): void {
     this.closed = true;
-    for (const writer of this.writers) writer.finish(0n, reason);
+    for (const writer of this.writers) writer.finish(PublishDoneCode.TRACK_ENDED, reason);
     this.writers.clear();
     this.subgroups.clear();
   }

@@ -102,6 +102,8 @@ export class ViewerMedia {
     private readonly groupId: string,
     private readonly counters: MediaCounters,
     private readonly deliver: (frame: MediaFrame) => void,
+    /** The producer ended the broadcast (its video track ended, not just its connection). */
+    private readonly onBroadcastEnded: () => void,
   ) {}
 
   start(): void {
@@ -129,7 +131,10 @@ export class ViewerMedia {
           });
         },
         this.abort.signal,
-        { fromGroupStart: name !== 'audio' },
+        {
+          fromGroupStart: name !== 'audio',
+          ...(name === 'video' ? { onEnded: this.onBroadcastEnded } : {}),
+        },
       );
     }
   }

@@ -46,6 +46,7 @@ export class StudioCommandError extends Error {
 const JOIN_TIMEOUT_MS = 10 * 60_000;
 const STATS_INTERVAL_MS = 1000;
 const LEAVE_TIMEOUT_MS = 5000;
+const PUBLISH_DONE_GRACE_MS = 300;
 /** How long a dropped session keeps trying to reconnect before it reports the relay unreachable. */
 const RECONNECT_WINDOW_MS = 2 * 60_000;
 
@@ -202,9 +203,15 @@ class Core implements StudioCore {
       const state = member.group.mlsState;
       if (state) void session.acks.publish(state).catch(() => {});
       session.viewer?.stop();
-      session.viewer = new ViewerMedia(member.session, invite.groupId, this.counters, (frame) => {
-        for (const listener of this.mediaListeners) listener(frame);
-      });
+      session.viewer = new ViewerMedia(
+        member.session,
+        invite.groupId,
+        this.counters,
+        (frame) => {
+          for (const listener of this.mediaListeners) listener(frame);
+        },
+        () => void this.end('ended', 'The producer ended the broadcast.', { leaveGroup: false }),
+      );
       session.viewer.start();
       this.setStatus({ phase: 'watching', message: null });
     };
@@ -443,7 +450,12 @@ class Core implements StudioCore {
     if (!session || session.ended) return;
     session.ended = true;
     session.viewer?.stop();
-    session.producer?.close();
+    if (session.producer) {
+      session.producer.close();
+      // PUBLISH_DONE (track ended) must reach the relay before the connection closes, or viewers
+      // would take the end for a dropped producer and keep waiting.
+      await sleep(PUBLISH_DONE_GRACE_MS);
+    }
     session.ackListener?.close();
     session.acks.close();
     session.keys.dispose();

@@ -11,6 +11,7 @@ export const PHASE_LABELS: Readonly<Record<SessionPhase, string>> = {
   denied: 'Denied',
   removed: 'Removed',
   left: 'Left',
+  ended: 'Ended',
   unreachable: 'Unreachable',
   reconnecting: 'Reconnecting',
   error: 'Error',
@@ -24,6 +25,7 @@ export const PHASE_EXPLANATIONS: Readonly<Partial<Record<SessionPhase, string>>>
   denied: 'The producer declined your request to join. You can ask for a new invite link.',
   removed: 'You were removed; nothing sent after your removal can be decrypted.',
   left: 'You left the broadcast. Keys of this session have been discarded.',
+  ended: 'The producer ended this broadcast. Keys of this session have been discarded.',
   unreachable:
     'The relay or the coordination service could not be reached, so the session ended. Check the ' +
     'network or the service addresses in the settings, then try again.',
@@ -40,6 +42,7 @@ const ENDED_PHASES: ReadonlySet<SessionPhase> = new Set([
   'denied',
   'removed',
   'left',
+  'ended',
   'unreachable',
   'error',
 ]);

@@ -198,7 +198,7 @@ describe('studio core', () => {
     }
   }, 90_000);
 
-  it('reconnects producer and viewer after the relay restarts, and media flows again', async () => {
+  it('reconnects producer and viewer after the relay restarts, media flows again, and the end reaches the viewer', async () => {
     const dataDir = tempFolder();
     const stack = await startLocalStack({ dataDir });
     let relay = stack.relay;
@@ -249,6 +249,10 @@ describe('studio core', () => {
         metadata.encode(BigInt(frame.group), BigInt(frame.object)),
       );
       expect(opened.plaintext).toEqual(MARKER);
+
+      // The producer ends the broadcast: the viewer learns it (not a dropped connection).
+      await producer.core.handlers.leaveBroadcast();
+      await viewer.waitForPhase('ended');
     } finally {
       await producer.core.close();
       await viewer.core.close();
