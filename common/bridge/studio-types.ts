@@ -107,6 +107,8 @@ export interface CoreStats {
   readonly keySwitchesAcked: number;
   /** Send-key switches after the ack timeout (some member had not acked; it may miss a few frames). */
   readonly keySwitchesTimedOut: number;
+  /** Frames held back because they are under an epoch this member has no key for (sent before it joined). */
+  readonly framesWithoutKey: number;
   /** Objects the core could not forward (no subscriber yet, queue overflow). */
   readonly framesDropped: number;
 }

@@ -33,10 +33,18 @@ export interface MediaCounters {
   framesReceived: number;
   bytesReceived: number;
   framesDropped: number;
+  framesWithoutKey: number;
 }
 
 export function emptyCounters(): MediaCounters {
-  return { framesSent: 0, bytesSent: 0, framesReceived: 0, bytesReceived: 0, framesDropped: 0 };
+  return {
+    framesSent: 0,
+    bytesSent: 0,
+    framesReceived: 0,
+    bytesReceived: 0,
+    framesDropped: 0,
+    framesWithoutKey: 0,
+  };
 }
 
 export class ProducerMedia {

@@ -208,6 +208,10 @@ class Core implements StudioCore {
         invite.groupId,
         this.counters,
         (frame) => {
+          if (!session.keys.hasKeyFor(frame.payload)) {
+            this.counters.framesWithoutKey++;
+            return;
+          }
           for (const listener of this.mediaListeners) listener(frame);
         },
         () => void this.end('ended', 'The producer ended the broadcast.', { leaveGroup: false }),

@@ -3,7 +3,12 @@
 // for decryption, and named for encryption when the EpochKeyScheduler switches (acks or timeout;
 // immediately on a removal). The renderer never sees MLS secrets beyond these per-epoch media keys.
 import type { MediaKeyMaterial, MediaSendEpoch } from '../../common/bridge/index.js';
-import { DEFAULT_CIPHER_SUITE, SFRAME_EXPORTER_LABEL } from '../../common/sframe/index.js';
+import {
+  DEFAULT_CIPHER_SUITE,
+  DEFAULT_EPOCH_BITS,
+  SFRAME_EXPORTER_LABEL,
+  decodeHeader,
+} from '../../common/sframe/index.js';
 import type { MlsExporter } from '../../common/sframe/index.js';
 import { EpochKeyScheduler, newEpochFromState } from '../mls/epoch-keys.js';
 import type { EpochKeyTarget } from '../mls/epoch-keys.js';
@@ -16,7 +21,8 @@ export interface RendererKeySink {
 }
 
 /** Matches the sframe-mls context's retention (2^E epochs with E = 4). */
-const REPLAYED_EPOCHS = 16;
+const REPLAYED_EPOCHS = 1 << DEFAULT_EPOCH_BITS;
+const EPOCH_LOW_MASK = (1n << BigInt(DEFAULT_EPOCH_BITS)) - 1n;
 
 class RendererKeyTarget implements EpochKeyTarget {
   readonly installed: MediaKeyMaterial[] = [];
@@ -88,6 +94,23 @@ export class RendererKeys {
   /** Another member installed `epoch` (a verified ack): sending may switch once all have. */
   acknowledge(epoch: bigint, leafIndex: number): void {
     this.scheduler?.acknowledge(epoch, leafIndex);
+  }
+
+  /**
+   * Whether a protected frame is under an epoch this member was given keys for (by its KID's low
+   * epoch bits). Frames from before it joined are not: the viewer's core holds those back instead of
+   * handing the renderer frames it can only count as undecryptable.
+   */
+  hasKeyFor(payload: Uint8Array): boolean {
+    if (!this.target) return false;
+    let kid: bigint;
+    try {
+      kid = decodeHeader(payload).kid;
+    } catch {
+      return true; // malformed: let the renderer's SFrame check reject and count it
+    }
+    const low = kid & EPOCH_LOW_MASK;
+    return this.target.installed.some((m) => (BigInt(m.epoch) & EPOCH_LOW_MASK) === low);
   }
 
   /** Announces the current keys again (a reloaded renderer starts with none). */

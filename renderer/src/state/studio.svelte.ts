@@ -52,6 +52,7 @@ const NO_STATS: CoreStats = {
   epochTransitions: 0,
   keySwitchesAcked: 0,
   keySwitchesTimedOut: 0,
+  framesWithoutKey: 0,
   framesDropped: 0,
 };
 
