@@ -43,8 +43,16 @@ export class Committer {
   private updateTimer: ReturnType<typeof setInterval> | undefined;
   private running = false;
   private closed = false;
+  private approval: ApprovalPolicy;
 
-  constructor(private readonly options: CommitterOptions) {}
+  constructor(private readonly options: CommitterOptions) {
+    this.approval = options.approval;
+  }
+
+  /** Applies to join requests from now on (a moderator changed the policy while live). */
+  setApproval(policy: ApprovalPolicy): void {
+    this.approval = policy;
+  }
 
   start(): void {
     this.options.transport.setRequestListener({
@@ -93,7 +101,7 @@ export class Committer {
       });
       this.kick();
     };
-    const decision = decideByPolicy(this.options.approval, requester);
+    const decision = decideByPolicy(this.approval, requester);
     if (decision === 'approve') approve();
     else if (decision === 'ask') {
       let decided = false;

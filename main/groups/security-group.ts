@@ -154,10 +154,12 @@ export class SecurityGroup {
   private fetching = false;
   private closed = false;
   private token: string | undefined;
+  private approval: ApprovalPolicy;
 
   private constructor(private readonly options: SecurityGroupOptions) {
     this.groupIdBytes = new TextEncoder().encode(options.groupId);
     this.token = options.token ?? options.values.getText(this.tokenKey());
+    this.approval = options.approval ?? { kind: 'manual' };
     this.transport = this.createTransport();
   }
 
@@ -283,6 +285,12 @@ export class SecurityGroup {
   /** Committers: removes the member with this identity key (moderator action). */
   removeMember(identityPublicKey: Uint8Array): void {
     this.requireCommitter().requestRemoval(identityPublicKey);
+  }
+
+  /** Committers: the approval policy for join requests from now on. */
+  setApprovalPolicy(policy: ApprovalPolicy): void {
+    this.approval = policy;
+    this.committer?.setApproval(policy);
   }
 
   /** Committers: a commit with only a fresh UpdatePath of our own leaf. */
@@ -617,7 +625,7 @@ export class SecurityGroup {
       group: this,
       env: this.options.env,
       transport: this.transport,
-      approval: this.options.approval ?? { kind: 'manual' },
+      approval: this.approval,
       batchWindowMs: this.options.batchWindowMs ?? 50,
       selfUpdateIntervalMs: this.options.selfUpdateIntervalMs ?? 0,
       emit: (event) => this.emit(event),

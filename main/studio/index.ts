@@ -19,7 +19,8 @@ import type {
   StudioSnapshot,
   VersionInfo,
 } from '../../common/bridge/index.js';
-import type { ApprovalPolicy } from '../groups/approval.js';
+import { decideByPolicy } from '../groups/approval.js';
+import type { ApprovalPolicy, JoinRequest } from '../groups/approval.js';
 import { openMember } from '../groups/member.js';
 import type { Member, MemberOptions } from '../groups/member.js';
 import type { SecurityGroupEvent } from '../groups/security-group.js';
@@ -52,6 +53,7 @@ const RECONNECT_WINDOW_MS = 2 * 60_000;
 
 interface PendingJoin {
   readonly view: PendingJoinView;
+  readonly request: JoinRequest;
   approve(): void;
   deny(): void;
 }
@@ -113,7 +115,11 @@ class Core implements StudioCore {
       queueMicrotask(() => this.active?.keys.replay());
       return this.snapshot();
     },
-    updateSettings: async (patch) => this.settings.update(patch),
+    updateSettings: async (patch) => {
+      const settings = this.settings.update(patch);
+      if ('approval' in patch || 'allowlist' in patch) this.applyApprovalPolicy();
+      return settings;
+    },
     createBroadcast: (title) => this.createBroadcast(title),
     joinBroadcast: (link) => this.joinBroadcast(link),
     approveJoin: (requestId) => this.decide(requestId, 'approve'),
@@ -275,6 +281,29 @@ class Core implements StudioCore {
     return { relayUrl: settings.relayUrl, coordinatorUrl: settings.coordinatorUrl };
   }
 
+  /**
+   * A moderator changed the policy while live: it applies to the running group at once, and the
+   * requests already waiting are decided by it where it decides alone (e.g. switching to 'open'
+   * admits everyone waiting).
+   */
+  private applyApprovalPolicy(): void {
+    const session = this.active;
+    if (session?.role !== 'producer' || session.ended) return;
+    const policy = this.approvalPolicy();
+    session.memberOptions = { ...session.memberOptions, approval: policy };
+    session.member?.group.setApprovalPolicy(policy);
+    let changed = false;
+    for (const [id, request] of this.pending) {
+      const decision = decideByPolicy(policy, request.request);
+      if (decision === 'ask') continue;
+      this.pending.delete(id);
+      if (decision === 'approve') request.approve();
+      else request.deny();
+      changed = true;
+    }
+    if (changed) this.emitPending();
+  }
+
   private approvalPolicy(): ApprovalPolicy {
     const { approval, allowlist } = this.settings.value;
     return approval === 'allowlist' ? { kind: 'allowlist', fingerprints: allowlist } : { kind: approval };
@@ -409,6 +438,7 @@ class Core implements StudioCore {
             fingerprint: event.request.fingerprint,
             receivedAt: Date.now(),
           },
+          request: event.request,
           approve: event.approve,
           deny: event.deny,
         });

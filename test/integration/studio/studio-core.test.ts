@@ -269,6 +269,33 @@ describe('studio core', () => {
     }
   }, 120_000);
 
+  it('applies an approval policy changed while live, to waiting and later requests', async () => {
+    const stack = await groupStack();
+    const producer = await studio(stack, 'Producer');
+    const first = await studio(stack, 'First');
+    const second = await studio(stack, 'Second');
+    try {
+      const live = await producer.core.handlers.createBroadcast('Open house');
+      await first.core.handlers.joinBroadcast(live.inviteLink!);
+      await producer.waitFor('pendingJoins', (list) => list.length === 1);
+      // Switching to 'open' admits the one already waiting…
+      await producer.core.handlers.updateSettings({ approval: 'open' });
+      await first.waitForPhase('watching');
+      expect((await producer.core.handlers.getSnapshot()).pendingJoins).toEqual([]);
+      // …and everyone after, without asking.
+      await second.core.handlers.joinBroadcast(live.inviteLink!);
+      await second.waitForPhase('watching');
+      expect(
+        producer.events.some(
+          (e) => e.name === 'pendingJoins' && e.payload.some((p) => p.displayName === 'Second'),
+        ),
+      ).toBe(false);
+      await producer.waitFor('epoch', (e) => e.memberCount === 3);
+    } finally {
+      for (const t of [producer, first, second]) await t.core.close();
+    }
+  }, 90_000);
+
   it('refuses bad invite links and keeps a damaged settings file aside', async () => {
     const stack = await groupStack();
     const dataDir = tempFolder();
