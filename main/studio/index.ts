@@ -102,6 +102,8 @@ class Core implements StudioCore {
     private readonly env: MlsEnv,
   ) {
     this.settings = new SettingsFile(options.dataDir);
+    // Say so rather than silently starting from the defaults.
+    if (this.settings.problem) this.status = { ...this.status, message: this.settings.problem };
   }
 
   readonly handlers: CommandHandlers = {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { validateCommandArgs } from '../../common/bridge/index.js';
 import type { StudioSettings } from '../../common/bridge/index.js';
 
-export const DEFAULT_SETTINGS: StudioSettings = {
+const DEFAULT_SETTINGS: StudioSettings = {
   displayName: 'MoQ Studio user',
   embeddedServices: true,
   relayUrl: '',

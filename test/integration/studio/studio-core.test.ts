@@ -313,7 +313,9 @@ describe('studio core', () => {
         ),
       ).rejects.toThrow(/relay address must use moqt/);
       await expect(viewer.core.handlers.leaveBroadcast()).rejects.toThrow(/not in a broadcast/);
-      expect((await viewer.core.handlers.getSnapshot()).status.phase).toBe('idle');
+      const idle = (await viewer.core.handlers.getSnapshot()).status;
+      expect(idle.phase).toBe('idle');
+      expect(idle.message).toMatch(/settings.json was not valid.*kept as settings.json.invalid/);
     } finally {
       await viewer.core.close();
     }
