@@ -23,6 +23,11 @@ export interface StudioCoreOptions {
   readonly embedded?: EmbeddedServices;
   /** Seals secrets at rest; defaults to a 0600 key file in dataDir (the app passes safeStorage). */
   readonly secretBox?: SecretBox;
+  /**
+   * How often a producer commits a fresh UpdatePath of its own leaf (post-compromise security: a
+   * leaked epoch secret stops being useful at the next update). Default 10 minutes; 0 turns it off.
+   */
+  readonly selfUpdateIntervalMs?: number;
 }
 
 export interface StudioCore {

@@ -48,6 +48,7 @@ const JOIN_TIMEOUT_MS = 10 * 60_000;
 const STATS_INTERVAL_MS = 1000;
 const LEAVE_TIMEOUT_MS = 5000;
 const PUBLISH_DONE_GRACE_MS = 300;
+const SELF_UPDATE_INTERVAL_MS = 10 * 60_000;
 /** How long a dropped session keeps trying to reconnect before it reports the relay unreachable. */
 const RECONNECT_WINDOW_MS = 2 * 60_000;
 
@@ -165,6 +166,7 @@ class Core implements StudioCore {
     session.memberOptions = {
       handler: session.acks.handler(producer.handler),
       approval: this.approvalPolicy(),
+      selfUpdateIntervalMs: this.options.selfUpdateIntervalMs ?? SELF_UPDATE_INTERVAL_MS,
     };
     session.afterConnect = async (member) => {
       if (!member.group.ownerToken) {

@@ -296,6 +296,26 @@ describe('studio core', () => {
     }
   }, 90_000);
 
+  it('a producer updates its own leaf periodically (post-compromise security)', async () => {
+    const stack = await groupStack();
+    const core = await createStudioCore({
+      dataDir: tempFolder(),
+      appVersion: '0.0.0-test',
+      versions: process.versions,
+      embedded: stack,
+      selfUpdateIntervalMs: 300,
+    });
+    const producer = new TestStudio(core);
+    try {
+      await core.handlers.createBroadcast('Rotating');
+      const later = await producer.waitFor('epoch', (e) => e.epoch >= 2);
+      expect(later.memberCount).toBe(1); // new epochs, same members: only fresh key material
+      await producer.waitFor('mediaKeys', (m) => m.epoch >= 2);
+    } finally {
+      await core.close();
+    }
+  });
+
   it('refuses bad invite links and keeps a damaged settings file aside', async () => {
     const stack = await groupStack();
     const dataDir = tempFolder();
