@@ -11,19 +11,11 @@
 // ack key = MLS-Exporter("moq-studio epoch ack", leaf index u32 BE, 32).
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FullTrackName, TrackNamespace } from '../../common/codec/track-name.js';
-import { RequestErrorCode } from '../moqt/codec/error-codes.js';
-import type {
-  IncomingFetch,
-  IncomingSubscribe,
-  MoqtObject,
-  MoqtSessionApi,
-  RequestHandler,
-} from '../moqt/session/api.js';
+import type { MoqtObject, MoqtSessionApi, RequestHandler } from '../moqt/session/api.js';
 import { followTrack } from '../groups/moq-tracks.js';
 import { PartyWatcher } from '../groups/party-watcher.js';
 import { epochOf, exportSecret, leafIndexOf } from '../mls/index.js';
 import type { ClientState, MlsEnv } from '../mls/index.js';
-import { trackKey } from '../relay/names.js';
 import { TrackPublisher } from './track-publisher.js';
 
 const te = new TextEncoder();
@@ -89,21 +81,7 @@ export class EpochAckPublisher {
 
   /** Answers SUBSCRIBE/FETCH for the ack track; every other request goes to `next`. */
   handler(next: RequestHandler = {}): RequestHandler {
-    const ours = (request: { track: FullTrackName }) =>
-      trackKey(request.track) === trackKey(this.track.track);
-    return {
-      ...next,
-      onSubscribe: (request: IncomingSubscribe) => {
-        if (ours(request)) this.track.onSubscribe(request);
-        else if (next.onSubscribe) next.onSubscribe(request);
-        else request.reject(RequestErrorCode.DOES_NOT_EXIST, 'unknown track');
-      },
-      onFetch: (request: IncomingFetch) => {
-        if (ours(request)) void this.track.onFetch(request);
-        else if (next.onFetch) next.onFetch(request);
-        else request.reject(RequestErrorCode.DOES_NOT_EXIST, 'unknown track');
-      },
-    };
+    return this.track.handler(next);
   }
 
   async announce(session: MoqtSessionApi): Promise<void> {

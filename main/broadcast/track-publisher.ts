@@ -4,7 +4,14 @@
 // group on its own subgroup stream. Payloads are opaque here: the studio passes SFrame ciphertext.
 import type { FullTrackName } from '../../common/codec/track-name.js';
 import { PublishDoneCode, RequestErrorCode } from '../moqt/codec/error-codes.js';
-import type { IncomingFetch, IncomingSubscribe, SubgroupWriter, TrackWriter } from '../moqt/session/api.js';
+import type {
+  IncomingFetch,
+  IncomingSubscribe,
+  RequestHandler,
+  SubgroupWriter,
+  TrackWriter,
+} from '../moqt/session/api.js';
+import { trackKey } from '../relay/names.js';
 
 export interface TrackPublisherOptions {
   /** Groups kept for FETCH (the current one and this many before it). */
@@ -36,6 +43,27 @@ export class TrackPublisher {
 
   get subscriberCount(): number {
     return this.writers.size;
+  }
+
+  /**
+   * A session handler that answers SUBSCRIBE/FETCH for this track and passes every other request
+   * to `next` (a session takes one handler, so a member's tracks are chained this way).
+   */
+  handler(next: RequestHandler = {}): RequestHandler {
+    const ours = (request: { track: FullTrackName }) => trackKey(request.track) === trackKey(this.track);
+    return {
+      ...next,
+      onSubscribe: (request: IncomingSubscribe) => {
+        if (ours(request)) this.onSubscribe(request);
+        else if (next.onSubscribe) next.onSubscribe(request);
+        else request.reject(RequestErrorCode.DOES_NOT_EXIST, 'unknown track');
+      },
+      onFetch: (request: IncomingFetch) => {
+        if (ours(request)) void this.onFetch(request);
+        else if (next.onFetch) next.onFetch(request);
+        else request.reject(RequestErrorCode.DOES_NOT_EXIST, 'unknown track');
+      },
+    };
   }
 
   onSubscribe(request: IncomingSubscribe): void {

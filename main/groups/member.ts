@@ -40,6 +40,11 @@ export interface MemberOptions extends Omit<
   readonly secretBox?: SecretBox;
   /** Serves the peer's requests on the member's session (a producer publishes its media here). */
   readonly handler?: RequestHandler;
+  /**
+   * Called once the session is up, before joining (which may wait minutes for a moderator): lets the
+   * caller use the session and identity meanwhile (e.g. to watch for a denial notice).
+   */
+  readonly onConnected?: (connected: { session: MoqtSession; identity: Identity }) => void;
 }
 
 export interface Member {
@@ -74,6 +79,7 @@ export async function openMember(options: MemberOptions): Promise<Member> {
       ...(handler ? { handler } : {}),
       ...(options.caPem ? { caPem: options.caPem } : {}),
     });
+    options.onConnected?.({ session, identity });
     const coordinator = new CoordinationClient({
       url: options.coordinatorUrl,
       ...(options.caPem ? { caPem: options.caPem } : {}),

@@ -94,6 +94,8 @@ export interface SecurityGroupOptions {
   readonly selfUpdateIntervalMs?: number;
   /** Give up waiting for a Welcome after this long. Default 120 s. */
   readonly joinTimeoutMs?: number;
+  /** Stops waiting for a Welcome (e.g. the moderator's denial arrived); the join then fails. */
+  readonly joinSignal?: AbortSignal;
   readonly onEvent?: (event: SecurityGroupEvent) => void;
   /**
    * How group messages travel: 'seed-002' (default) through the Coordination Service's request /
@@ -426,6 +428,11 @@ export class SecurityGroup {
       }
     };
     inbox.onPayload((payload) => void tryWelcome(payload));
+    const abandon = () =>
+      failed?.(new SecurityGroupError(`stopped waiting for a Welcome for group ${groupId}`));
+    const { joinSignal } = this.options;
+    if (joinSignal?.aborted) abandon();
+    joinSignal?.addEventListener('abort', abandon, { once: true });
     const poll = setInterval(() => {
       if (Date.now() > deadline) {
         failed?.(
@@ -439,6 +446,7 @@ export class SecurityGroup {
       return await result;
     } finally {
       clearInterval(poll);
+      joinSignal?.removeEventListener('abort', abandon);
     }
   }
 

@@ -34,6 +34,7 @@ import { ProducerMedia, ViewerMedia, emptyCounters, mediaNamespace } from './bro
 import type { MediaCounters } from './broadcast-media.js';
 import { formatInviteLink, parseInviteLink } from './invite-link.js';
 import type { Invite } from './invite-link.js';
+import { DenialNotices, watchForDenial } from './join-notices.js';
 import { RendererKeys } from './renderer-keys.js';
 import { SettingsFile } from './settings.js';
 
@@ -72,6 +73,13 @@ interface ActiveSession {
   /** This member's epoch acks, and (producer) the other members' acks it switches keys on. */
   readonly acks: EpochAckPublisher;
   ackListener?: EpochAckListener;
+  /** Producer: where denials are announced to the joiners waiting for them. */
+  notices?: DenialNotices;
+  /** Viewer: stops waiting for a Welcome once a denial notice for us arrives. */
+  readonly joinAbort: AbortController;
+  /** Viewer: stops watching for denial notices (admitted, or the session ended). */
+  noticeWatch?: AbortController;
+  denied: boolean;
   producer?: ProducerMedia;
   viewer?: ViewerMedia;
   keys: RendererKeys;
@@ -163,8 +171,9 @@ class Core implements StudioCore {
     const producer = new ProducerMedia(groupId, counters);
     const session = this.begin('producer', invite);
     session.producer = producer;
+    const notices = (session.notices = new DenialNotices(groupId));
     session.memberOptions = {
-      handler: session.acks.handler(producer.handler),
+      handler: session.acks.handler(notices.handler(producer.handler)),
       approval: this.approvalPolicy(),
       selfUpdateIntervalMs: this.options.selfUpdateIntervalMs ?? SELF_UPDATE_INTERVAL_MS,
     };
@@ -175,6 +184,7 @@ class Core implements StudioCore {
         );
       }
       await session.acks.announce(member.session);
+      await notices.announce(member.session);
       session.ackListener?.close();
       session.ackListener = new EpochAckListener(
         member.session,
@@ -207,8 +217,23 @@ class Core implements StudioCore {
     this.counters = emptyCounters();
     const session = this.begin('viewer', invite);
     this.setStatus({ phase: 'waiting-approval', message: 'Waiting for a moderator to admit you' });
-    session.memberOptions = { handler: session.acks.handler(), joinTimeoutMs: JOIN_TIMEOUT_MS };
+    session.memberOptions = {
+      handler: session.acks.handler(),
+      joinTimeoutMs: JOIN_TIMEOUT_MS,
+      joinSignal: session.joinAbort.signal,
+      onConnected: ({ session: moq, identity }) => {
+        // Known before admission, so the person waiting can tell the moderator who they are.
+        this.ownFingerprint = fingerprint(identity.publicKey);
+        session.noticeWatch?.abort();
+        session.noticeWatch = new AbortController();
+        watchForDenial(moq, invite.groupId, identity.publicKey, session.noticeWatch.signal, () => {
+          session.denied = true;
+          session.joinAbort.abort();
+        });
+      },
+    };
     session.afterConnect = async (member) => {
+      session.noticeWatch?.abort();
       await session.acks.announce(member.session);
       const state = member.group.mlsState;
       if (state) void session.acks.publish(state).catch(() => {});
@@ -239,8 +264,13 @@ class Core implements StudioCore {
     if (!request) throw new StudioCommandError('no such pending join request (already decided or withdrawn)');
     this.pending.delete(requestId);
     if (decision === 'approve') request.approve();
-    else request.deny();
+    else this.deny(request);
     this.emitPending();
+  }
+
+  private deny(request: PendingJoin): void {
+    request.deny();
+    this.active?.notices?.deny(request.request.identityPublicKey);
   }
 
   private async removeMember(memberFingerprint: string): Promise<void> {
@@ -302,7 +332,7 @@ class Core implements StudioCore {
       if (decision === 'ask') continue;
       this.pending.delete(id);
       if (decision === 'approve') request.approve();
-      else request.deny();
+      else this.deny(request);
       changed = true;
     }
     if (changed) this.emitPending();
@@ -325,6 +355,8 @@ class Core implements StudioCore {
       member: undefined,
       reconnecting: false,
       ended: false,
+      joinAbort: new AbortController(),
+      denied: false,
       acks: new EpochAckPublisher(invite.groupId, this.env),
       keys: new RendererKeys(
         this.env,
@@ -468,6 +500,10 @@ class Core implements StudioCore {
   }
 
   private async fail(session: ActiveSession, error: unknown): Promise<void> {
+    if (session.denied) {
+      await this.end('denied', 'The moderator declined your request to join.', { leaveGroup: false });
+      return;
+    }
     const message = error instanceof Error ? error.message : String(error);
     const phase =
       session.role === 'viewer' && /timed out|welcome/i.test(message)
@@ -496,6 +532,9 @@ class Core implements StudioCore {
     }
     session.ackListener?.close();
     session.acks.close();
+    session.notices?.close();
+    session.noticeWatch?.abort();
+    session.joinAbort.abort();
     session.keys.dispose();
     const member = session.member;
     if (member) {

@@ -269,15 +269,24 @@ describe('studio core', () => {
     }
   }, 120_000);
 
-  it('applies an approval policy changed while live, to waiting and later requests', async () => {
+  it('tells a denied joiner, and applies an approval policy changed while live', async () => {
     const stack = await groupStack();
     const producer = await studio(stack, 'Producer');
+    const denied = await studio(stack, 'Denied');
     const first = await studio(stack, 'First');
     const second = await studio(stack, 'Second');
     try {
       const live = await producer.core.handlers.createBroadcast('Open house');
+      // A denial reaches the joiner at once instead of after its wait for a Welcome runs out.
+      await denied.core.handlers.joinBroadcast(live.inviteLink!);
+      const [refused] = await producer.waitFor('pendingJoins', (list) => list.length === 1);
+      expect((await denied.core.handlers.getSnapshot()).ownFingerprint).toBe(refused!.fingerprint);
+      await producer.core.handlers.denyJoin(refused!.requestId);
+      const outcome = await denied.waitForPhase('denied');
+      expect(outcome.message).toMatch(/declined/);
+
       await first.core.handlers.joinBroadcast(live.inviteLink!);
-      await producer.waitFor('pendingJoins', (list) => list.length === 1);
+      await producer.waitFor('pendingJoins', (list) => list.some((p) => p.displayName === 'First'));
       // Switching to 'open' admits the one already waiting…
       await producer.core.handlers.updateSettings({ approval: 'open' });
       await first.waitForPhase('watching');
@@ -292,7 +301,7 @@ describe('studio core', () => {
       ).toBe(false);
       await producer.waitFor('epoch', (e) => e.memberCount === 3);
     } finally {
-      for (const t of [producer, first, second]) await t.core.close();
+      for (const t of [producer, denied, first, second]) await t.core.close();
     }
   }, 90_000);
 
