@@ -4,15 +4,7 @@
 // that nothing on the wire (relay, spy subscriber) ever carries it in clear.
 import type { FullTrackName } from '../../common/codec/track-name.js';
 import { ObjectMetadataEncoder } from '../../common/sframe/index.js';
-import { RequestErrorCode } from '../moqt/codec/error-codes.js';
-import { trackKey } from '../relay/names.js';
-import type {
-  IncomingFetch,
-  IncomingSubscribe,
-  MoqtObject,
-  MoqtSessionApi,
-  RequestHandler,
-} from '../moqt/session/api.js';
+import type { MoqtObject, MoqtSessionApi, RequestHandler } from '../moqt/session/api.js';
 import type { MediaKeys } from './media-keys.js';
 import { followMediaTrack } from './track-follower.js';
 import { TrackPublisher } from './track-publisher.js';
@@ -50,22 +42,9 @@ export class SyntheticPublisher {
   }
 
   /** The producer's session handler: answers SUBSCRIBE and FETCH for the media track. */
-  readonly handler: RequestHandler = {
-    onSubscribe: (request: IncomingSubscribe) => {
-      if (trackKey(request.track) !== trackKey(this.track.track)) {
-        request.reject(RequestErrorCode.DOES_NOT_EXIST, 'unknown track');
-        return;
-      }
-      this.track.onSubscribe(request);
-    },
-    onFetch: (request: IncomingFetch) => {
-      if (trackKey(request.track) !== trackKey(this.track.track)) {
-        request.reject(RequestErrorCode.DOES_NOT_EXIST, 'unknown track');
-        return;
-      }
-      void this.track.onFetch(request);
-    },
-  };
+  get handler(): RequestHandler {
+    return this.track.handler();
+  }
 
   async announce(session: MoqtSessionApi): Promise<void> {
     await session.publishNamespace(this.track.track.namespace);

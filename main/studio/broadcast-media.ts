@@ -5,14 +5,7 @@
 import { MEDIA_TRACKS } from '../../common/bridge/index.js';
 import type { MediaFrame, MediaTrack } from '../../common/bridge/index.js';
 import type { FullTrackName } from '../../common/codec/track-name.js';
-import { RequestErrorCode } from '../moqt/codec/error-codes.js';
-import type {
-  IncomingFetch,
-  IncomingSubscribe,
-  MoqtSessionApi,
-  RequestHandler,
-} from '../moqt/session/api.js';
-import { trackKey } from '../relay/names.js';
+import type { MoqtSessionApi, RequestHandler } from '../moqt/session/api.js';
 import { followMediaTrack } from '../broadcast/track-follower.js';
 import { TrackPublisher } from '../broadcast/track-publisher.js';
 
@@ -48,34 +41,24 @@ export function emptyCounters(): MediaCounters {
 }
 
 export class ProducerMedia {
-  private readonly tracks = new Map<string, TrackPublisher>();
   private readonly byName = new Map<MediaTrack, TrackPublisher>();
   /** Per track, publishes run one after another: object order on the wire is the renderer's order. */
   private readonly queues = new Map<MediaTrack, Promise<void>>();
+  /** Answers SUBSCRIBE and FETCH for the broadcast's tracks. */
+  readonly handler: RequestHandler;
 
   constructor(
     private readonly groupId: string,
     private readonly counters: MediaCounters,
   ) {
+    let handler: RequestHandler = {};
     for (const name of MEDIA_TRACKS) {
       const publisher = new TrackPublisher(mediaTrackName(groupId, name));
-      this.tracks.set(trackKey(publisher.track), publisher);
       this.byName.set(name, publisher);
+      handler = publisher.handler(handler);
     }
+    this.handler = handler;
   }
-
-  readonly handler: RequestHandler = {
-    onSubscribe: (request: IncomingSubscribe) => {
-      const track = this.tracks.get(trackKey(request.track));
-      if (track) track.onSubscribe(request);
-      else request.reject(RequestErrorCode.DOES_NOT_EXIST, 'not a track of this broadcast');
-    },
-    onFetch: (request: IncomingFetch) => {
-      const track = this.tracks.get(trackKey(request.track));
-      if (track) void track.onFetch(request);
-      else request.reject(RequestErrorCode.DOES_NOT_EXIST, 'not a track of this broadcast');
-    },
-  };
 
   async announce(session: MoqtSessionApi): Promise<void> {
     await session.publishNamespace(mediaTrackName(this.groupId, 'video').namespace);
@@ -98,7 +81,7 @@ export class ProducerMedia {
   }
 
   close(): void {
-    for (const track of this.tracks.values()) track.close();
+    for (const track of this.byName.values()) track.close();
   }
 }
 
