@@ -103,7 +103,8 @@ export class Committer {
     };
     const decision = decideByPolicy(this.approval, requester);
     if (decision === 'approve') approve();
-    else if (decision === 'ask') {
+    else if (decision === 'deny') this.options.emit({ type: 'join-denied', request: requester });
+    else {
       let decided = false;
       this.options.emit({
         type: 'join-request',

@@ -67,6 +67,8 @@ export type SecurityGroupEvent =
       approve(): void;
       deny(): void;
     }
+  /** The approval policy refused a join request on its own (e.g. not on the allowlist). */
+  | { readonly type: 'join-denied'; readonly request: JoinRequest }
   | { readonly type: 'removed' }
   | { readonly type: 'rejoining'; readonly reason: string }
   | { readonly type: 'warning'; readonly message: string };

@@ -481,6 +481,9 @@ class Core implements StudioCore {
         this.emitPending();
         break;
       }
+      case 'join-denied':
+        session.notices?.deny(event.request.identityPublicKey);
+        break;
       case 'removed':
         void this.end(
           'removed',

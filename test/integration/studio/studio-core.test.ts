@@ -269,12 +269,13 @@ describe('studio core', () => {
     }
   }, 120_000);
 
-  it('tells a denied joiner, and applies an approval policy changed while live', async () => {
+  it('tells denied joiners (moderator or allowlist), and applies an approval policy changed while live', async () => {
     const stack = await groupStack();
     const producer = await studio(stack, 'Producer');
     const denied = await studio(stack, 'Denied');
     const first = await studio(stack, 'First');
     const second = await studio(stack, 'Second');
+    const stranger = await studio(stack, 'Stranger');
     try {
       const live = await producer.core.handlers.createBroadcast('Open house');
       // A denial reaches the joiner at once instead of after its wait for a Welcome runs out.
@@ -300,8 +301,14 @@ describe('studio core', () => {
         ),
       ).toBe(false);
       await producer.waitFor('epoch', (e) => e.memberCount === 3);
+
+      // An allowlist refuses strangers on its own, and they are told so too.
+      const allowed = (await first.core.handlers.getSnapshot()).ownFingerprint!;
+      await producer.core.handlers.updateSettings({ approval: 'allowlist', allowlist: [allowed] });
+      await stranger.core.handlers.joinBroadcast(live.inviteLink!);
+      await stranger.waitForPhase('denied');
     } finally {
-      for (const t of [producer, denied, first, second]) await t.core.close();
+      for (const t of [producer, denied, first, second, stranger]) await t.core.close();
     }
   }, 90_000);
 
